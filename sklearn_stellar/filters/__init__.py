@@ -1,0 +1,3 @@
+"""filters subpackage of sklearn-stellar."""
+
+__all__ = []

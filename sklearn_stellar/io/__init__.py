@@ -1,0 +1,3 @@
+"""io subpackage of sklearn-stellar."""
+
+__all__ = []

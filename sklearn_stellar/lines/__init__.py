@@ -1,0 +1,3 @@
+"""lines subpackage of sklearn-stellar."""
+
+__all__ = []

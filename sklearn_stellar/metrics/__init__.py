@@ -1,0 +1,3 @@
+"""metrics subpackage of sklearn-stellar."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""neural subpackage of sklearn-stellar."""
+
+__all__ = []

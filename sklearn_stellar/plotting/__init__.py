@@ -1,0 +1,3 @@
+"""plotting subpackage of sklearn-stellar."""
+
+__all__ = []

@@ -1,0 +1,5 @@
+"""Spectrum preprocessing: wavelength media, grids and continuum normalisation."""
+
+from ._wavelength import air_to_vacuum, log_linear_grid, to_medium, vacuum_to_air
+
+__all__ = ["air_to_vacuum", "log_linear_grid", "to_medium", "vacuum_to_air"]

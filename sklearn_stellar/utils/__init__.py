@@ -1,0 +1,12 @@
+"""Validation and discovery helpers shared across sklearn-stellar."""
+
+from ._estimators import all_estimators
+from ._validation import check_medium, check_positive, check_wavelength, check_window
+
+__all__ = [
+    "all_estimators",
+    "check_medium",
+    "check_positive",
+    "check_wavelength",
+    "check_window",
+]
