@@ -1,0 +1,39 @@
+"""Entry point of the ``sklearn-stellar`` command and its sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import _demo
+
+logger = logging.getLogger("sklearn_stellar")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="sklearn-stellar",
+        description="Find binary and classical Be stars in LAMOST spectra.",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress to stderr"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _demo.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except (OSError, ValueError) as exc:
+        # A user-facing error: one clear line, no traceback.
+        print(f"sklearn-stellar {args.command}: error: {exc}", file=sys.stderr)
+        return 2
