@@ -521,7 +521,7 @@ def read_lamost(
     >>> spectra = read_lamost(get_data_home() / "lamost" / "lrs")
     >>> len(spectra), spectra[0].meta["survey"], spectra[0].meta["medium"]
     (4, 'LRS', 'vacuum')
-    >>> list(spectra.files["status"])
+    >>> spectra.files["status"].tolist()
     ['read', 'read', 'read', 'read']
     """
     if errors not in ("raise", "report"):
