@@ -1,3 +1,15 @@
-"""metrics subpackage of sklearn-stellar."""
+"""Metrics: precision at a population prior (seed 000, eq. 4), detection rate."""
 
-__all__ = []
+from ._precision import (
+    detection_rate,
+    make_precision_at_prior_scorer,
+    precision_at_prior,
+    precision_at_prior_curve,
+)
+
+__all__ = [
+    "detection_rate",
+    "make_precision_at_prior_scorer",
+    "precision_at_prior",
+    "precision_at_prior_curve",
+]

@@ -1,0 +1,326 @@
+"""A classifier that only sees the rows passing selection filters."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import Bunch
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import _BaseComposition, available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._layout import check_bands, split_photometry
+
+__all__ = ["FilteredClassifier"]
+
+
+def _estimator_has(attr):
+    def check(self):
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self.estimator, attr)
+
+    return check
+
+
+class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
+    """Fit and apply a classifier only on rows that pass selection filters.
+
+    Rows failing any filter are removed with their labels before
+    ``estimator`` is fitted, and at prediction time they never reach it: they
+    are predicted as ``negative_label`` with probability 1 for that class and 0
+    for every other class (so the positive-class probability is exactly 0).
+    ``predict``, ``predict_proba`` and ``score`` return one row per input row.
+    See docs/filters.rst for why this is a meta-estimator and not a sampler.
+
+    ``X`` holds the flux columns followed by ``len(photometry)`` photometry
+    columns (build it with :func:`stack_photometry`). Each filter receives
+    what its ``filter_input`` asks for: the flux columns (``"flux"``) or the
+    photometry columns named by its ``bands`` (``"photometry"``). The
+    estimator receives the flux columns only.
+
+    Parameters
+    ----------
+    filters : list of (str, filter)
+        Named filters (:class:`EWFilter`, :class:`QColorFilter`, or any
+        transformer with ``pass_mask(X, measurements=None)`` and a
+        ``filter_input`` attribute). A row passes when it passes all of them.
+        Their parameters are reachable as ``<name>__<param>``.
+    estimator : classifier
+        Fitted on the passing rows' flux, e.g. an imblearn ``Pipeline``
+        with ``RandomOverSampler``, a normaliser and a network.
+    photometry : tuple of str, default=()
+        Names of the trailing photometry columns of X, in order (e.g.
+        ``("J", "H", "Ks")``). Empty: X is all flux.
+    negative_label : int, float, bool or str, default=None
+        Class given to rejected rows; must be one of the training labels.
+        ``None`` takes the smallest label when the labels are numeric or
+        boolean (``0``, ``False``, ``-1``) and raises for string labels, whose
+        order says nothing about which class is negative.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Labels seen in ``fit`` (all rows, passing or not).
+    negative_label_ : object
+        The resolved negative class.
+    filters_ : list of (str, filter)
+        Fitted clones of ``filters``.
+    estimator_ : classifier
+        Fitted clone of ``estimator`` (on the passing rows).
+    pass_mask_ : ndarray of shape (n_samples,), dtype=bool
+        Which training rows passed.
+    measurements_ : ndarray of shape (n_samples, n_measurements)
+        The filters' measurements (EWs, Q) on the training rows.
+    measurement_names_ : ndarray of str
+        ``<filter name>__<measurement>`` for each column of ``measurements_``.
+    n_features_in_ : int
+        Columns of X (flux + photometry).
+
+    See Also
+    --------
+    stack_photometry : build X from flux and photometry.
+    EWFilter, QColorFilter : the seed 004 selection filters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_stellar.filters import (
+    ...     FilteredClassifier, QColorFilter, stack_photometry)
+    >>> rng = np.random.default_rng(0)
+    >>> flux = rng.normal(size=(40, 5))
+    >>> y = (flux[:, 0] > 0).astype(int)
+    >>> jhk = np.tile([10.0, 9.95, 9.92], (40, 1))
+    >>> jhk[:10] = [10.0, 9.3, 9.15]                   # 10 late-type stars
+    >>> X = stack_photometry(flux, jhk)
+    >>> clf = FilteredClassifier(
+    ...     filters=[("q", QColorFilter())], estimator=LogisticRegression(),
+    ...     photometry=("J", "H", "Ks")).fit(X, y)
+    >>> int(clf.pass_mask_.sum())
+    30
+    >>> proba = clf.predict_proba(X)
+    >>> proba.shape, float(proba[:10, 1].max())
+    ((40, 2), 0.0)
+    """
+
+    def __init__(self, filters, estimator, *, photometry=(), negative_label=None):
+        self.filters = filters
+        self.estimator = estimator
+        self.photometry = photometry
+        self.negative_label = negative_label
+
+    def get_params(self, deep=True):
+        """Parameters, with each filter's as ``<name>__<param>``."""
+        return self._get_params("filters", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including ``<filter name>__<param>``."""
+        self._set_params("filters", **params)
+        return self
+
+    # ------------------------------------------------------------------ checks
+    def _check_filters(self):
+        filters = self.filters
+        if not isinstance(filters, (list, tuple)) or not all(
+            isinstance(item, tuple) and len(item) == 2 for item in filters
+        ):
+            raise TypeError(
+                f"`filters` must be a list of (name, filter) pairs, got {filters!r}."
+            )
+        names = [name for name, _ in filters]
+        self._validate_names(names)
+        for name, flt in filters:
+            kind = getattr(flt, "filter_input", None)
+            if kind not in ("flux", "photometry") or not hasattr(flt, "pass_mask"):
+                raise TypeError(
+                    f"filter {name!r} must have `pass_mask` and a `filter_input` of "
+                    f"'flux' or 'photometry'; got {type(flt).__name__}."
+                )
+        return list(filters)
+
+    def _columns(self, name, flt, bands):
+        """Indices, in the photometry block, of the bands a filter reads."""
+        wanted = check_bands(getattr(flt, "bands", None), name=f"{name}__bands")
+        lacking = [b for b in wanted if b not in bands]
+        if lacking:
+            raise ValueError(
+                f"filter {name!r} ({type(flt).__name__}) needs photometry columns "
+                f"{wanted} but `photometry`={bands} lacks {lacking}; stack them "
+                "as trailing columns of X and name them in `photometry`."
+            )
+        return [bands.index(b) for b in wanted]
+
+    def _split(self, X):
+        bands = check_bands(self.photometry, name="photometry")
+        flux, phot = split_photometry(X, len(bands))
+        return flux, phot, bands
+
+    def _run_filters(self, filters, flux, phot, bands, *, fit, y=None):
+        fitted, blocks, names, masks = [], [], [], {}
+        for name, flt in filters:
+            if flt.filter_input == "flux":
+                part = flux
+            else:
+                part = phot[:, self._columns(name, flt, bands)]
+            if fit:
+                flt = clone(flt).fit(part, y)
+            values = np.asarray(flt.transform(part), dtype=np.float64)
+            masks[name] = np.asarray(flt.pass_mask(part, measurements=values), bool)
+            fitted.append((name, flt))
+            blocks.append(values)
+            names += [f"{name}__{out}" for out in flt.get_feature_names_out()]
+        n = flux.shape[0]
+        measurements = np.hstack(blocks) if blocks else np.empty((n, 0))
+        mask = np.ones(n, dtype=bool)
+        for m in masks.values():
+            mask &= m
+        return fitted, measurements, np.asarray(names, dtype=object), masks, mask
+
+    def _resolve_negative(self, classes):
+        label = self.negative_label
+        if label is None:
+            if classes.dtype.kind in "biuf":
+                return classes[0]
+            raise ValueError(
+                "`negative_label` must be given when the labels are not numeric "
+                f"(labels {classes.tolist()!r}): it is the class given to rows "
+                "rejected by the filters."
+            )
+        if label not in classes:
+            raise ValueError(
+                f"`negative_label`={label!r} is not one of the training labels "
+                f"{classes.tolist()!r}."
+            )
+        return classes[np.flatnonzero(classes == label)[0]]
+
+    # --------------------------------------------------------------------- API
+    def fit(self, X, y):
+        """Fit the filters, then ``estimator`` on the passing rows only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels + len(photometry))
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            If no row passes, or the passing rows hold a single class.
+        """
+        filters = self._check_filters()
+        if not (
+            isinstance(self.negative_label, (numbers.Number, str, np.generic))
+            or self.negative_label is None
+        ):
+            raise TypeError(
+                "`negative_label` must be a label (number, bool or str) or None, "
+                f"got {self.negative_label!r}."
+            )
+        X, y = validate_data(
+            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64
+        )
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        self.negative_label_ = self._resolve_negative(self.classes_)
+        flux, phot, bands = self._split(X)
+        (
+            self.filters_,
+            self.measurements_,
+            self.measurement_names_,
+            _,
+            self.pass_mask_,
+        ) = self._run_filters(filters, flux, phot, bands, fit=True, y=y)
+        kept = y[self.pass_mask_]
+        if kept.size == 0:
+            raise ValueError(
+                f"none of the {y.size} training rows passes the filters "
+                f"{[name for name, _ in filters]}; nothing to fit."
+            )
+        if np.unique(kept).size < 2:
+            raise ValueError(
+                f"the {kept.size} training rows passing the filters all have the "
+                f"label {kept[0]!r}; a classifier needs at least two classes."
+            )
+        self.estimator_ = clone(self.estimator).fit(flux[self.pass_mask_], kept)
+        return self
+
+    def measure(self, X) -> Bunch:
+        """Filter measurements and masks, for catalogs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels + len(photometry))
+
+        Returns
+        -------
+        Bunch
+            ``measurements`` (n_samples, n_measurements), ``measurement_names``,
+            ``masks`` (dict: filter name -> bool array) and ``pass_mask``.
+        """
+        return self._measure(X)[0]
+
+    def _measure(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
+        )
+        flux, phot, bands = self._split(X)
+        _, values, names, masks, mask = self._run_filters(
+            self.filters_, flux, phot, bands, fit=False
+        )
+        res = Bunch(
+            measurements=values, measurement_names=names, masks=masks, pass_mask=mask
+        )
+        return res, flux
+
+    def predict(self, X):
+        """Predicted class; rejected rows get ``negative_label_``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        res, flux = self._measure(X)
+        out = np.full(
+            res.pass_mask.size, self.negative_label_, dtype=self.classes_.dtype
+        )
+        if res.pass_mask.any():
+            out[res.pass_mask] = self.estimator_.predict(flux[res.pass_mask])
+        return out
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities; rejected rows are 1 for ``negative_label_``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        res, flux = self._measure(X)
+        n = res.pass_mask.size
+        proba = np.zeros((n, self.classes_.size))
+        neg = int(np.flatnonzero(self.classes_ == self.negative_label_)[0])
+        proba[~res.pass_mask, neg] = 1.0
+        if res.pass_mask.any():
+            inner = self.estimator_.predict_proba(flux[res.pass_mask])
+            cols = np.searchsorted(self.classes_, self.estimator_.classes_)
+            block = np.zeros((int(res.pass_mask.sum()), self.classes_.size))
+            block[:, cols] = inner
+            proba[res.pass_mask] = block
+        return proba
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.input_tags.sparse = False
+        return tags
