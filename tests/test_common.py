@@ -13,7 +13,21 @@ from sklearn_stellar.utils import all_estimators
 
 # Estimator name -> constructor parameters for the checks (tiny nets etc.).
 # A callable value receives nothing and returns the parameter dict.
-CHECK_PARAMS = {}
+CHECK_PARAMS = {
+    # Tiny network, fast learning rate, no early-stopping split (the checks'
+    # data sets are too small for one); fixed seed for the idempotence checks.
+    "BinarySpectrumCNN": {
+        "n_filters": 4,
+        "kernel_size": 3,
+        "hidden_units": 16,
+        "dropout": 0.1,
+        "lr": 1e-2,
+        "max_epochs": 30,
+        "batch_size": 32,
+        "validation_fraction": None,
+        "random_state": 0,
+    },
+}
 
 # Estimator name -> {check name: reason}.
 EXPECTED_FAILED_CHECKS = {}

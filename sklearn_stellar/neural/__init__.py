@@ -1,3 +1,6 @@
-"""neural subpackage of sklearn-stellar."""
+"""Neural-network spectrum classifiers (skorch-trained, scikit-learn API)."""
 
-__all__ = []
+from ._base import BaseSpectrumClassifier
+from ._binary_cnn import BinarySpectrumCNN, ResidualBlock1d
+
+__all__ = ["BaseSpectrumClassifier", "BinarySpectrumCNN", "ResidualBlock1d"]
