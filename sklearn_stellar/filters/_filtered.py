@@ -246,8 +246,8 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
             )
         if np.unique(kept).size < 2:
             raise ValueError(
-                f"the {kept.size} training rows passing the filters all have the "
-                f"label {kept[0]!r}; a classifier needs at least two classes."
+                f"the {kept.size} training rows passing the filters hold only one "
+                f"class ({kept[0]!r}); a classifier needs at least two classes."
             )
         self.estimator_ = clone(self.estimator).fit(flux[self.pass_mask_], kept)
         return self

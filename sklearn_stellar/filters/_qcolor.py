@@ -103,8 +103,8 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         )
         if X.shape[1] != 3:
             raise ValueError(
-                f"QColorFilter needs exactly the 3 photometry columns {bands} "
-                f"(J, H, Ks), got X with {X.shape[1]} columns."
+                "QColorFilter needs exactly 3 photometry columns, J, H and Ks "
+                f"(named {bands}), got X with n_features = {X.shape[1]}."
             )
         if np.isinf(X).any():
             raise ValueError("X (J, H, Ks magnitudes) contains infinite values.")
