@@ -564,3 +564,24 @@ def test_other_uncertainty_types_are_converted(everything):
     _, _, a = spectra_to_array([spec], return_ivar=True)
     _, _, b = spectra_to_array([other], return_ivar=True)
     np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- I/O registry
+
+
+def test_specutils_registry_reads_lamost(lamost):
+    explicit = Spectrum.read(lamost / LRS_COADD_GZ, format="lamost-lrs")
+    assert explicit.meta["format"] == "lrs-coadd"
+    (direct,) = read_lamost(lamost / LRS_COADD_GZ)
+    np.testing.assert_array_equal(explicit.flux.value, direct.flux.value)
+    # Identified from the header without a format, plain and gzipped.
+    for name in (LRS_IMAGE_PLAIN, LRS_IMAGE_GZ_DR7):
+        assert (
+            Spectrum.read(str(lamost / name)).meta["obsid"]
+            == fits.getheader(lamost / name)["OBSID"]
+        )
+    mrs = SpectrumList.read(str(lamost / MRS_V0_PLAIN))
+    assert len(mrs) == 16 and mrs[0].meta["survey"] == "MRS"
+    assert len(SpectrumList.read(lamost / MRS_V0_GZ, format="lamost-mrs")) == 20
+    with pytest.raises(LamostReadError, match="is a LAMOST MRS file"):
+        Spectrum.read(lamost / MRS_V0_PLAIN, format="lamost-lrs")

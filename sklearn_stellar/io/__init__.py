@@ -1,5 +1,6 @@
 """Reading LAMOST spectra and turning specutils spectra into estimator input."""
 
+from . import _registry  # noqa: F401  (registers "lamost-lrs"/"lamost-mrs")
 from ._array import default_grid, spectra_to_array
 from ._lamost import LamostReadError, LamostSpectra, read_lamost, read_lamost_file
 

@@ -95,7 +95,7 @@ def _read_bytes(path):
     HDUs beyond it), so gzip is decompressed here, where truncation raises.
     """
     try:
-        raw = Path(path).read_bytes()
+        raw = path.read() if hasattr(path, "read") else Path(path).read_bytes()
     except FileNotFoundError:
         raise LamostReadError(path, "no such file") from None
     except IsADirectoryError:
@@ -122,9 +122,9 @@ def _read_bytes(path):
     return raw
 
 
-def _open_fits(path):
+def _open_fits(path, raw=None):
     """Open ``path`` fully in memory; truncation and corruption raise."""
-    raw = _read_bytes(path)
+    raw = _read_bytes(path) if raw is None else raw
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -389,8 +389,9 @@ def read_lamost_file(path) -> list[Spectrum]:
 
     Parameters
     ----------
-    path : str or path-like
-        The file.
+    path : str, path-like or binary file object
+        The file (a file object is read to its end; its ``name`` is used in
+        messages and ``meta["filename"]``).
 
     Returns
     -------
@@ -402,7 +403,12 @@ def read_lamost_file(path) -> list[Spectrum]:
     LamostReadError
         If the file is missing, empty, truncated, corrupt or not LAMOST.
     """
-    hdul = _open_fits(path)
+    if hasattr(path, "read"):
+        raw = _read_bytes(path)
+        path = getattr(path, "name", "<file object>")
+        hdul = _open_fits(path, raw)
+    else:
+        hdul = _open_fits(path)
     with hdul:
         reader = _detect(path, hdul)
         spectra = reader(path, hdul)
