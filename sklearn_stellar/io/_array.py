@@ -202,6 +202,8 @@ def spectra_to_array(
             f"`method` must be one of ('linear', 'flux_conserving'), got {method!r}."
         )
     unit = items[0].flux.unit
+    # Per-spectrum loop only to unpack units, masks and media (O(n_pixels) each);
+    # the resampling itself runs once per distinct native grid below.
     natives = [_native(i, s, medium, unit) for i, s in enumerate(items)]
     if return_ivar:
         missing = [i for i, (_, _, iv) in enumerate(natives) if iv is None]

@@ -224,10 +224,11 @@ def resample(flux, wavelength, new_wavelength, *, method="linear", ivar=None):
     # Output pixels without any input weight are outside the coverage.
     uncovered = np.diff(matrix.indptr) == 0
     new_flux = np.asarray((matrix @ np.where(bad, 0.0, data).T).T)
-    support = matrix.copy()
-    support.data = np.ones_like(support.data)
-    new_bad = np.asarray((support @ bad.T.astype(np.float64)).T) > 0
-    new_bad |= uncovered
+    new_bad = np.broadcast_to(uncovered, new_flux.shape).copy()
+    if bad.any():
+        support = matrix.copy()
+        support.data = np.ones_like(support.data)
+        new_bad |= np.asarray((support @ bad.T.astype(np.float64)).T) > 0
     new_flux[new_bad] = np.nan
     if arr.ndim == 1:
         new_flux = new_flux[0]
