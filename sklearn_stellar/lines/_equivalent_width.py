@@ -29,18 +29,18 @@ def _check_flux(X, name="X"):
     )
 
 
-def _window_block(arr, start, stop, n_rows, name):
+def _window_block(arr, start, stop, shape, name):
     """Slice a scalar, per-pixel or per-row-and-pixel array to the window."""
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 0:
         return np.full((1, stop - start), float(arr))
-    if arr.ndim == 1:
+    if arr.shape == shape[1:]:
         return arr[None, start:stop]
-    if arr.ndim == 2 and arr.shape[0] == n_rows:
+    if arr.shape == shape:
         return arr[:, start:stop]
     raise ValueError(
-        f"`{name}` must be a scalar, an array of shape (n_pixels,) or "
-        f"(n_spectra, n_pixels), got shape {arr.shape}."
+        f"`{name}` must be a scalar or an array of shape (n_pixels,) = "
+        f"{shape[1:]} or (n_spectra, n_pixels) = {shape}, got shape {arr.shape}."
     )
 
 
@@ -123,7 +123,7 @@ def equivalent_width(
     flux = X[:, start:stop]
     if np.isinf(flux).any():
         raise ValueError("`X` contains infinite flux values inside the window.")
-    cont = _window_block(continuum, start, stop, n, "continuum")
+    cont = _window_block(continuum, start, stop, X.shape, "continuum")
     if not (np.all(np.isfinite(cont)) and np.all(cont > 0)):
         raise ValueError(
             "`continuum` must be finite and positive at every pixel of the window "

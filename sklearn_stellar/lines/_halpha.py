@@ -64,9 +64,12 @@ def find_halpha_peaks(
     Each spectrum is smoothed with a normalised Bartlett (triangular) window
     whose width follows its S/N (:func:`bartlett_width`, seed 004 Table 1),
     then local maxima (peaks) and minima (valleys) of the smoothed flux are
-    located inside ``window``. The highest peak is kept with its height above
-    the deeper of the two surrounding minima (its prominence inside the
-    window); ``has_peak`` requires that height to exceed ``n_sigma`` times the
+    located inside ``window``. The most prominent peak is kept: its height is
+    measured above the higher of the lowest points on its left and on its
+    right inside the window, so an emission core inside a broad absorption
+    line wins over a continuum bump between two absorption lines at the
+    window's edge. ``has_peak`` requires that height to exceed ``n_sigma``
+    times the
     noise of the smoothed flux, ``median(F) / snr * sqrt(sum(k^2))`` for a
     normalised kernel ``k``, so noise wiggles on a flat or absorption profile
     are not peaks.
@@ -94,8 +97,8 @@ def find_halpha_peaks(
     result : :class:`~sklearn.utils.Bunch` with
 
         - ``has_peak`` : bool array (n_spectra,)
-        - ``peak_height`` : float array (n_spectra,), NaN without any local
-          maximum
+        - ``peak_height`` : float array (n_spectra,), prominence of the most
+          prominent peak, NaN without any local maximum
         - ``peak_wavelength`` : float array (n_spectra,), in ``medium``
         - ``peaks``, ``valleys`` : bool arrays (n_spectra, n_window_pixels)
         - ``smoothed`` : float array (n_spectra, n_window_pixels)
@@ -110,6 +113,14 @@ def find_halpha_peaks(
     ValueError
         If the window is not inside the grid or holds fewer than 3 pixels, or
         ``snr`` has the wrong shape or non-positive values.
+
+    Notes
+    -----
+    As in the paper, the flag selects *candidates*: a significant local
+    maximum also appears between the H-alpha wing and a neighbouring
+    absorption line (C II 6578 A in B stars, metal lines in late types), and
+    seed 004 inspected its candidates visually. ``peak_wavelength`` tells the
+    two apart.
 
     References
     ----------
@@ -177,12 +188,15 @@ def find_halpha_peaks(
     peaks[:, 1:-1] = (mid > left) & (mid >= right)
     valleys[:, 1:-1] = (mid < left) & (mid <= right)
     any_peak = peaks.any(axis=1)
-    top = np.argmax(np.where(peaks, s, -np.inf), axis=1)
     rows = np.arange(n)
     with np.errstate(invalid="ignore"):
-        left_min = np.minimum.accumulate(s, axis=1)[rows, top]
-        right_min = np.minimum.accumulate(s[:, ::-1], axis=1)[:, ::-1][rows, top]
-        height = s[rows, top] - np.maximum(left_min, right_min)
+        # Height of every pixel above the higher of the lowest points on its
+        # left and on its right inside the window (its prominence there).
+        left_min = np.minimum.accumulate(s, axis=1)
+        right_min = np.minimum.accumulate(s[:, ::-1], axis=1)[:, ::-1]
+        prominence = s - np.maximum(left_min, right_min)
+        top = np.argmax(np.where(peaks, prominence, -np.inf), axis=1)
+        height = prominence[rows, top]
         valid = np.isfinite(s).all(axis=1)
         level = np.full(n, np.nan)
         level[valid] = np.median(s[valid], axis=1)
