@@ -1,5 +1,6 @@
 """Data sets built from real survey spectra and stellar libraries."""
 
+from ._binaries import main_sequence_relation, make_binary_spectra
 from ._home import get_data_home
 
-__all__ = ["get_data_home"]
+__all__ = ["get_data_home", "main_sequence_relation", "make_binary_spectra"]

@@ -158,9 +158,11 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
     paper) with early stopping on a stratified validation split.
 
     The paper does not give the layer widths; the defaults (16 filters,
-    kernel 7, stem stride 2 + max-pool 2, 64 hidden units) keep the network at
-    ~8 MFLOP per 3,900-pixel spectrum so that CPU inference runs at thousands
-    of spectra per second (see benchmarks/results_binary.md).
+    kernel 7, stem stride 4 + max-pool 2, 64 hidden units) keep the network at
+    ~5 MFLOP per 3,909-pixel spectrum (the full LAMOST LRS grid) so that CPU
+    inference runs at thousands of spectra per second (see
+    benchmarks/results_binary.md). The stem kernel (7) is wider than its
+    stride (4), so every pixel reaches the network.
 
     Input is a continuum-normalised flux (for example the output of
     ``ContinuumNormalizer``), one row per spectrum on a common wavelength grid.
@@ -177,7 +179,7 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
     kernel_size : int, default=7
         Odd kernel size of every convolution, in pixels (1e-4 dex each on the
         LAMOST grid, i.e. ~69 km/s).
-    stem_stride : int, default=2
+    stem_stride : int, default=4
         Stride of the stem convolution.
     pool_size : int, default=2
         Max-pool size and stride after the stem.
@@ -263,7 +265,7 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
         *,
         n_filters=16,
         kernel_size=7,
-        stem_stride=2,
+        stem_stride=4,
         pool_size=2,
         hidden_units=64,
         dropout=0.5,

@@ -1,0 +1,533 @@
+"""Single and composite-binary spectra built from the MILES stellar library.
+
+The seed paper (Jing et al. 2024, §2.1) trains on LAMOST spectra labelled from
+Gaia/2MASS photometry. Those labels are not available here, so this module
+builds a stand-in from real library spectra: single main-sequence stars and
+main-sequence + main-sequence composites with intermediate mass ratios,
+degraded to LAMOST LRS resolution and sampling. It is an approximation of real
+binaries; :func:`make_binary_spectra`'s docstring lists what it leaves out.
+"""
+
+from __future__ import annotations
+
+import functools
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ..preprocessing import air_to_vacuum, log_linear_grid, resample
+from ._home import get_data_home
+
+__all__ = ["make_binary_spectra", "main_sequence_relation"]
+
+C_KMS = 299792.458
+MILES_FWHM = 2.5  # Angstrom, constant over the MILES range
+MILES_START, MILES_STEP, MILES_NPIX = 3540.5, 0.9, 4300
+LAMOST_R = 1800.0
+
+# Main-sequence Teff (K), mass (Msun) and log10 L/Lsun: approximate dwarf
+# sequence after Pecaut & Mamajek (2013, ApJS 208, 9; E. Mamajek's updated
+# table), rounded; M5V-F5V. Interpolated linearly in Teff.
+_MS_TABLE = np.array(
+    [
+        # Teff, mass, logL
+        (2810.0, 0.10, -2.98),
+        (3060.0, 0.16, -2.52),
+        (3210.0, 0.23, -2.23),
+        (3430.0, 0.37, -1.82),
+        (3560.0, 0.44, -1.57),
+        (3660.0, 0.50, -1.39),
+        (3850.0, 0.57, -1.15),
+        (4050.0, 0.64, -0.99),
+        (4440.0, 0.70, -0.76),
+        (4600.0, 0.73, -0.65),
+        (4830.0, 0.78, -0.53),
+        (5040.0, 0.82, -0.43),
+        (5280.0, 0.88, -0.26),
+        (5490.0, 0.94, -0.15),
+        (5660.0, 0.98, -0.04),
+        (5770.0, 1.02, 0.01),
+        (5920.0, 1.06, 0.13),
+        (6150.0, 1.18, 0.30),
+        (6510.0, 1.33, 0.51),
+        (6700.0, 1.40, 0.63),
+    ]
+)
+
+
+def main_sequence_relation(teff: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Mass (Msun) and luminosity (Lsun) of a dwarf of effective temperature Teff.
+
+    Linear interpolation of an approximate main-sequence table after Pecaut &
+    Mamajek (2013); clipped to its ends (2810-6700 K).
+
+    Examples
+    --------
+    >>> from sklearn_stellar.datasets import main_sequence_relation
+    >>> mass, lum = main_sequence_relation(5770.0)
+    >>> round(float(mass), 2), round(float(lum), 2)
+    (1.02, 1.02)
+    """
+    teff = np.asarray(teff, dtype=np.float64)
+    t, m, logl = _MS_TABLE.T
+    return np.interp(teff, t, m), 10.0 ** np.interp(teff, t, logl)
+
+
+def _band_fraction(teff, lo, hi):
+    """Fraction of a blackbody's bolometric flux emitted between lo and hi (A)."""
+    lam = np.linspace(lo, hi, 400)[None, :] * 1e-10
+    h, c, k, sigma = 6.62607015e-34, 2.99792458e8, 1.380649e-23, 5.670374419e-8
+    t = np.asarray(teff, dtype=np.float64)[:, None]
+    b = 2 * h * c**2 / lam**5 / np.expm1(h * c / (lam * k * t))
+    band = np.trapezoid(b, lam, axis=1) * np.pi
+    return band / (sigma * t[:, 0] ** 4)
+
+
+def _read_params(folder: Path):
+    path = folder / "MILES_params.db"
+    try:
+        table = np.loadtxt(path, comments="#", ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read MILES parameters from {path}: {exc}") from exc
+    if table.shape[1] != 4:
+        raise ValueError(
+            f"{path}: expected 4 columns (MILES id, Teff, log g, [Fe/H]), got "
+            f"{table.shape[1]}."
+        )
+    return table[:, 0].astype(int), table[:, 1], table[:, 2], table[:, 3]
+
+
+@functools.lru_cache(maxsize=4)
+def _load_dwarfs(data_home: str):
+    """MILES dwarfs (log g > 4, 2700 < Teff < 6500 K): ids, params, spectra."""
+    from astropy.io import fits
+
+    folder = Path(data_home) / "libraries" / "miles"
+    ids, teff, logg, feh = _read_params(folder)
+    keep = (logg > 4.0) & (teff > 2700.0) & (teff < 6500.0) & (feh > -5)
+    ids, teff, logg, feh = ids[keep], teff[keep], logg[keep], feh[keep]
+    flux = np.empty((len(ids), MILES_NPIX))
+    present = np.ones(len(ids), dtype=bool)
+    # One FITS file per star: reading files is inherently a loop.
+    for k, star in enumerate(ids):
+        path = folder / f"MILES_res2.50_star_m{star:04d}V.fits"
+        if not path.exists():
+            present[k] = False
+            continue
+        with fits.open(path) as hdul:
+            data = np.asarray(hdul[0].data, dtype=np.float64)
+            head = hdul[0].header
+        if (
+            data.shape != (MILES_NPIX,)
+            or abs(head["CRVAL1"] - MILES_START) > 1e-6
+            or abs(head["CDELT1"] - MILES_STEP) > 1e-9
+        ):
+            raise ValueError(
+                f"{path}: expected {MILES_NPIX} pixels from {MILES_START} A in steps "
+                f"of {MILES_STEP} A, got shape {data.shape}, CRVAL1="
+                f"{head['CRVAL1']}, CDELT1={head['CDELT1']}."
+            )
+        flux[k] = data
+    bad = ~np.all(np.isfinite(flux), axis=1) | np.any(flux <= 0, axis=1)
+    present &= ~bad
+    if present.sum() < 20:
+        raise ValueError(
+            f"only {int(present.sum())} usable MILES dwarf spectra found in {folder}; "
+            "the binary data set needs the MILES library (see docs/data.rst)."
+        )
+    wave_air = MILES_START + MILES_STEP * np.arange(MILES_NPIX)
+    return (
+        ids[present],
+        teff[present],
+        logg[present],
+        feh[present],
+        flux[present],
+        wave_air,
+    )
+
+
+def _lsf_matrix(wave, resolution):
+    """Sparse Gaussian convolution from MILES's 2.5 A FWHM to lambda/R FWHM.
+
+    Row i is a Gaussian of sigma_i = sqrt(max(FWHM_R**2 - 2.5**2, 0)) / 2.355
+    centred on pixel i (no sharpening where lambda/R < 2.5 A, i.e. blueward of
+    2.5 * R Angstrom: there the MILES resolution is kept).
+    """
+    fwhm = np.sqrt(np.clip((wave / resolution) ** 2 - MILES_FWHM**2, 0.0, None))
+    sig = fwhm / 2.3548 / MILES_STEP  # pixels
+    half = int(np.ceil(4 * sig.max())) + 1
+    offsets = np.arange(-half, half + 1)
+    cols = np.arange(len(wave))[:, None] + offsets[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = np.exp(-0.5 * (offsets[None, :] / sig[:, None]) ** 2)
+    weights[sig < 0.05] = (offsets == 0).astype(float)
+    weights[(cols < 0) | (cols >= len(wave))] = 0.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    rows = np.repeat(np.arange(len(wave)), len(offsets))
+    ok = weights.ravel() > 0
+    return sparse.csr_matrix(
+        (weights.ravel()[ok], (rows[ok], cols.ravel()[ok])),
+        shape=(len(wave), len(wave)),
+    )
+
+
+def _shift(flux, wave, velocity):
+    """Doppler-shift each row of ``flux`` (on ``wave``) by ``velocity`` km/s.
+
+    f_obs(lambda) = f_rest(lambda / (1 + v/c)), linear interpolation, edge
+    values held; vectorised over rows with fractional pixel indices.
+    """
+    beta = np.asarray(velocity, dtype=np.float64)[:, None] / C_KMS
+    pos = (wave[None, :] / (1.0 + beta) - wave[0]) / (wave[1] - wave[0])
+    pos = np.clip(pos, 0.0, len(wave) - 1.000001)
+    i0 = pos.astype(np.int64)
+    frac = pos - i0
+    rows = np.arange(flux.shape[0])[:, None]
+    return flux[rows, i0] * (1.0 - frac) + flux[rows, i0 + 1] * frac
+
+
+def _assign_splits(n_stars, fractions, rng):
+    names = np.array(["train", "valid", "test"])
+    order = rng.permutation(n_stars)
+    cuts = np.round(np.cumsum(fractions)[:-1] * n_stars).astype(int)
+    split = np.empty(n_stars, dtype=object)
+    for name, part in zip(names, np.split(order, cuts), strict=True):
+        split[part] = name
+    return split.astype(str)
+
+
+def _orbits(m1, m2, rng):
+    """Component velocities (km/s) for circular orbits.
+
+    log10 P/day ~ N(5.03, 2.28) (Raghavan et al. 2010), truncated to
+    0 < log10 P < 6; isotropic inclination; uniform phase.
+    """
+    n = len(m1)
+    logp = rng.normal(5.03, 2.28, size=n)
+    while np.any(bad := (logp <= 0) | (logp >= 6)):
+        logp[bad] = rng.normal(5.03, 2.28, size=int(bad.sum()))
+    sini = np.sqrt(1.0 - rng.uniform(-1.0, 1.0, size=n) ** 2)
+    phase = rng.uniform(0.0, 2 * np.pi, size=n)
+    # K_rel = (2 pi G M_tot / P)^(1/3) sin i = 212.9 km/s (M/Msun)^(1/3) (P/d)^(-1/3)
+    k_rel = 212.9 * (m1 + m2) ** (1 / 3) * (10.0**logp) ** (-1 / 3) * sini
+    v_rel = k_rel * np.sin(phase)
+    return 10.0**logp, v_rel * m2 / (m1 + m2), -v_rel * m1 / (m1 + m2)
+
+
+DESCR_TEMPLATE = """\
+Synthetic single and binary LAMOST-LRS-like spectra from the MILES library
+--------------------------------------------------------------------------
+
+An approximation of the training set of Jing et al. (2024), built because the
+Gaia/2MASS labels of that paper are not available here.
+
+- Library: MILES v9.1 (real spectra, air wavelengths, 2.5 A FWHM, 0.9 A/px,
+  3540-7410 A). Dwarfs with log g > 4 and 2700 < Teff < 6500 K
+  ({n_stars} stars); primaries additionally have 3800 < Teff < 6500 K.
+- Single: one library star. Binary: primary + main-sequence secondary with
+  mass ratio q = M2/M1 in {q_range} (intermediate mass-ratio binaries, as in
+  the seed), secondary = the library dwarf of the same split whose mass best
+  matches q (and [Fe/H] the primary's).
+- Masses and luminosities from Teff with an approximate main-sequence
+  relation (Pecaut & Mamajek 2013, rounded); each component is scaled to unit
+  mean flux over the band, then by L_bol * (blackbody fraction of L_bol in
+  the band at its Teff), and the two are added.
+- Orbits: circular, log10 P/d ~ N(5.03, 2.28) truncated to (0, 6)
+  (Raghavan et al. 2010), isotropic inclination, uniform phase; each
+  component is Doppler shifted by its orbital velocity; every spectrum
+  (single or binary) gets a systemic velocity ~ N(0, 30) km/s.
+- Degradation: Gaussian LSF to FWHM = lambda / {resolution:g} where that exceeds
+  MILES's 2.5 A (redward of {blue_limit:.0f} A; bluer pixels keep 2.5 A), air
+  -> vacuum (LAMOST is vacuum), flux-conserving resampling onto a log-linear
+  1e-4 dex grid {lo:.1f}-{hi:.1f} A ({n_pix} pixels, vacuum), inside MILES's
+  coverage, so LAMOST's red arm (7400-9100 A) is absent.
+- Noise: Gaussian, sigma = sqrt(f * median f) / SNR (photon-like), with SNR
+  log-uniform in {snr_range}; flux divided by its median (no continuum
+  normalisation: use ContinuumNormalizer).
+- Splits by library star ({fractions}): a star (as primary or secondary)
+  appears in one split only.
+
+Not modelled: triples, evolved or mass-transferring binaries, eccentric
+orbits, unresolved-binary selection effects, LAMOST's flux-calibration and
+sky-subtraction residuals, telluric bands, and real LAMOST noise/masks. Only
+~{n_stars} distinct stars exist, so many spectra share a library star
+(different noise, S/N and velocities): scores on the test split measure
+generalisation to unseen library stars, not to LAMOST.
+
+Rows: {n} ({n_binary} binary, {n_single} single).
+"""
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 3, None, closed="left")],
+        "binary_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "q_range": [tuple],
+        "snr_range": [tuple],
+        "split_fractions": [tuple],
+        "wavelength_range": [tuple],
+        "resolution": [Interval(Real, 0, None, closed="neither")],
+        "return_X_y": ["boolean"],
+        "random_state": ["random_state"],
+        "data_home": [str, Path, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_binary_spectra(
+    n_samples: int = 4000,
+    *,
+    binary_fraction: float = 1 / 19,
+    q_range: tuple = (0.71, 0.93),
+    snr_range: tuple = (20.0, 100.0),
+    split_fractions: tuple = (0.8, 0.1, 0.1),
+    wavelength_range: tuple = (3700.0, 7400.0),
+    resolution: float = LAMOST_R,
+    return_X_y: bool = False,
+    random_state=None,
+    data_home=None,
+):
+    """Single and intermediate-mass-ratio binary spectra from MILES dwarfs.
+
+    A stand-in for the training set of Jing et al. (2024) built from real
+    library spectra (see Notes: an approximation of real binaries). Labels:
+    0 = single main-sequence star, 1 = binary with mass ratio in ``q_range``.
+
+    Parameters
+    ----------
+    n_samples : int, default=4000
+        Number of spectra in all splits together.
+    binary_fraction : float, default=1/19
+        Fraction of binaries in each split (1:18 as in the seed).
+    q_range : tuple of float, default=(0.71, 0.93)
+        Mass-ratio interval of the binaries.
+    snr_range : tuple of float, default=(20, 100)
+        S/N per pixel (at the median flux), drawn log-uniformly.
+    split_fractions : tuple of 3 float, default=(0.8, 0.1, 0.1)
+        Fractions of library stars (and of spectra) in train/valid/test.
+    wavelength_range : tuple of float, default=(3700, 7400)
+        Vacuum wavelength range in Angstrom; must lie inside MILES
+        (3541-7412 A vacuum).
+    resolution : float, default=1800
+        Target resolving power lambda / FWHM.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` only.
+    random_state : int, RandomState instance or None, default=None
+        Seed; the output is identical for equal seeds.
+    data_home : str or path-like, default=None
+        Folder with ``libraries/miles`` (see :func:`get_data_home`).
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (n_samples, n_pixels) float32 fluxes; ``target`` int
+        (0 single, 1 binary); ``target_names`` ``["single", "binary"]``;
+        ``wavelength`` (vacuum Angstrom); ``split`` ("train"/"valid"/"test");
+        ``groups`` (MILES id of the primary star, for group-aware CV);
+        ``metadata`` an :class:`astropy.table.Table` with one row per spectrum
+        (``split, primary, secondary, teff1, logg1, feh1, teff2, logg2, feh2,
+        mass1, q, light_ratio, period_days, rv1, rv2, rv_sys, snr``;
+        secondary = -1 and NaNs for singles); ``DESCR``.
+    (data, target) : tuple
+        When ``return_X_y`` is True.
+
+    Notes
+    -----
+    Recipe: primaries are MILES dwarfs with 3800 < Teff < 6500 K and log g > 4
+    (the seed's ranges); secondaries are MILES dwarfs (log g > 4, Teff >
+    2700 K) of the same split. Masses/luminosities come from an approximate
+    main-sequence Teff relation (:func:`main_sequence_relation`); a component
+    contributes L_bol times its blackbody band fraction. Velocities: circular
+    orbits with the Raghavan et al. (2010) log-normal period distribution
+    plus a systemic N(0, 30) km/s. The LSF is degraded to lambda/R where that
+    is broader than MILES's 2.5 A, converted air -> vacuum and resampled
+    (flux-conserving) to 1e-4 dex. This is an approximation: no triples,
+    eccentric or interacting binaries, real LAMOST calibration, sky or
+    telluric residuals, or red arm beyond MILES; library stars are few
+    (~260), so many spectra share a star.
+
+    References
+    ----------
+    Jing et al. 2024, "Half a Million Binary Stars identified from the low
+    resolution spectra of LAMOST", §2. Sanchez-Blazquez et al. 2006 (MILES).
+    Pecaut & Mamajek 2013, ApJS 208, 9. Raghavan et al. 2010, ApJS 190, 1.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.datasets import make_binary_spectra
+    >>> data = make_binary_spectra(n_samples=60, random_state=0)
+    >>> data.data.shape
+    (60, 3011)
+    >>> sorted(set(data.split))
+    ['test', 'train', 'valid']
+    >>> int(data.target.sum())
+    3
+    """
+    from astropy.table import Table
+
+    q_lo, q_hi = _check_pair(q_range, "q_range", 0.0, 1.0)
+    snr_lo, snr_hi = _check_pair(snr_range, "snr_range", 0.0, np.inf)
+    lo, hi = _check_pair(wavelength_range, "wavelength_range", 0.0, np.inf)
+    fractions = np.asarray(split_fractions, dtype=np.float64)
+    if fractions.shape != (3,) or np.any(fractions < 0) or fractions.sum() <= 0:
+        raise ValueError(
+            "`split_fractions` must be 3 non-negative numbers (train, valid, test) "
+            f"with a positive sum, got {split_fractions!r}."
+        )
+    fractions = fractions / fractions.sum()
+    rng = check_random_state(random_state)
+    home = get_data_home(data_home)
+    ids, teff, logg, feh, flux, wave_air = _load_dwarfs(str(home))
+    wave_vac = air_to_vacuum(wave_air)
+    if lo < wave_vac[0] or hi > wave_vac[-1]:
+        raise ValueError(
+            f"`wavelength_range` must lie within MILES's vacuum coverage "
+            f"{wave_vac[0]:.1f}-{wave_vac[-1]:.1f} A, got {wavelength_range!r}."
+        )
+    grid = log_linear_grid(lo, hi, 1e-4)
+    in_band = (wave_vac >= lo) & (wave_vac <= hi)
+
+    mass, lum = main_sequence_relation(teff)
+    band = lum * _band_fraction(teff, lo, hi)  # in-band luminosity
+    unit = flux / flux[:, in_band].mean(axis=1, keepdims=True)
+
+    star_split = _assign_splits(len(ids), fractions, rng)
+    is_primary = (teff > 3800.0) & (teff < 6500.0)
+    q_matrix = mass[None, :] / mass[:, None]  # [primary, secondary]
+
+    n_split = np.round(fractions * n_samples).astype(int)
+    n_split[0] = n_samples - n_split[1:].sum()
+    rows = []
+    for name, n_s in zip(("train", "valid", "test"), n_split, strict=True):
+        if n_s == 0:
+            continue
+        in_split = star_split == name
+        valid_pair = (
+            in_split[:, None]
+            & in_split[None, :]
+            & is_primary[:, None]
+            & (q_matrix >= q_lo)
+            & (q_matrix <= q_hi)
+            & ~np.eye(len(ids), dtype=bool)
+        )
+        hosts = np.flatnonzero(valid_pair.any(axis=1))
+        singles = np.flatnonzero(in_split & is_primary)
+        n_bin = int(round(n_s * binary_fraction))
+        if len(singles) == 0 or (n_bin > 0 and len(hosts) == 0):
+            raise ValueError(
+                f"split {name!r} has no usable library star (fractions "
+                f"{split_fractions!r}); use larger split fractions."
+            )
+        prim_s = rng.choice(singles, size=n_s - n_bin)
+        prim_b = rng.choice(hosts, size=n_bin) if n_bin else np.empty(0, int)
+        q_target = rng.uniform(q_lo, q_hi, size=n_bin)
+        # Secondary: best match of q (in units of 0.02) and [Fe/H] (0.3 dex).
+        cost = (
+            np.abs(q_matrix[prim_b] - q_target[:, None]) / 0.02
+            + np.abs(feh[None, :] - feh[prim_b][:, None]) / 0.3
+        )
+        cost[~valid_pair[prim_b]] = np.inf
+        sec_b = np.argmin(cost, axis=1) if n_bin else np.empty(0, int)
+        rows.append((name, prim_s, prim_b, sec_b))
+
+    prim = np.concatenate([np.r_[p_s, p_b] for _, p_s, p_b, _ in rows])
+    sec = np.concatenate([np.r_[np.full(len(p_s), -1), s_b] for _, p_s, _, s_b in rows])
+    split = np.concatenate([np.full(len(p_s) + len(p_b), n) for n, p_s, p_b, _ in rows])
+    target = (sec >= 0).astype(np.int64)
+    n = len(prim)
+    binary = target == 1
+
+    m1 = mass[prim]
+    m2 = np.where(binary, mass[np.maximum(sec, 0)], np.nan)
+    period = np.full(n, np.nan)
+    rv1 = np.zeros(n)
+    rv2 = np.full(n, np.nan)
+    period[binary], rv1[binary], rv2[binary] = _orbits(m1[binary], m2[binary], rng)
+    rv_sys = rng.normal(0.0, 30.0, size=n)
+    snr = np.exp(rng.uniform(np.log(snr_lo), np.log(snr_hi), size=n))
+    noise = rng.standard_normal((n, len(grid)))
+
+    lsf = _lsf_matrix(wave_air, resolution)
+    X = np.empty((n, len(grid)), dtype=np.float32)
+    light_ratio = np.full(n, np.nan)
+    light_ratio[binary] = band[sec[binary]] / band[prim[binary]]
+    chunk = 256
+    # Chunks bound memory (n x 4300 float64 per intermediate array).
+    for start in range(0, n, chunk):
+        sl = slice(start, start + chunk)
+        p, s, b = prim[sl], sec[sl], binary[sl]
+        spec = band[p][:, None] * _shift(unit[p], wave_air, rv_sys[sl] + rv1[sl])
+        if b.any():
+            spec[b] += band[s[b]][:, None] * _shift(
+                unit[s[b]], wave_air, rv_sys[sl][b] + rv2[sl][b]
+            )
+        spec = (lsf @ spec.T).T
+        spec = resample(spec, wave_vac, grid, method="flux_conserving")
+        spec /= np.median(spec, axis=1, keepdims=True)
+        sigma = np.sqrt(np.clip(spec, 0.0, None)) / snr[sl][:, None]
+        X[sl] = spec + sigma * noise[sl]
+
+    meta = Table(
+        {
+            "split": split,
+            "primary": ids[prim],
+            "secondary": np.where(binary, ids[np.maximum(sec, 0)], -1),
+            "teff1": teff[prim],
+            "logg1": logg[prim],
+            "feh1": feh[prim],
+            "teff2": np.where(binary, teff[np.maximum(sec, 0)], np.nan),
+            "logg2": np.where(binary, logg[np.maximum(sec, 0)], np.nan),
+            "feh2": np.where(binary, feh[np.maximum(sec, 0)], np.nan),
+            "mass1": m1,
+            "q": m2 / m1,
+            "light_ratio": light_ratio,
+            "period_days": period,
+            "rv1": rv1,
+            "rv2": rv2,
+            "rv_sys": rv_sys,
+            "snr": snr,
+        }
+    )
+    if return_X_y:
+        return X, target
+    descr = DESCR_TEMPLATE.format(
+        n_stars=len(ids),
+        q_range=(q_lo, q_hi),
+        resolution=resolution,
+        blue_limit=MILES_FWHM * resolution,
+        lo=grid[0],
+        hi=grid[-1],
+        n_pix=len(grid),
+        snr_range=(snr_lo, snr_hi),
+        fractions=tuple(np.round(fractions, 3).tolist()),
+        n=n,
+        n_binary=int(binary.sum()),
+        n_single=int((~binary).sum()),
+    )
+    return Bunch(
+        data=X,
+        target=target,
+        target_names=np.array(["single", "binary"]),
+        wavelength=grid,
+        split=split,
+        groups=ids[prim],
+        metadata=meta,
+        DESCR=descr,
+    )
+
+
+def _check_pair(value, name, lower, upper):
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`{name}` must be a pair (low, high), got {value!r}."
+        ) from None
+    if not (lower < a < b) or b > upper or not np.isfinite(b):
+        raise ValueError(
+            f"`{name}` must satisfy {lower} < low < high <= {upper}, got {value!r}."
+        )
+    return a, b
