@@ -106,8 +106,6 @@ class QColorFilter(TransformerMixin, BaseEstimator):
                 "QColorFilter needs exactly 3 photometry columns, J, H and Ks "
                 f"(named {bands}), got X with n_features = {X.shape[1]}."
             )
-        if np.isinf(X).any():
-            raise ValueError("X (J, H, Ks magnitudes) contains infinite values.")
         missing = np.isnan(X).any(axis=1)
         if self.missing == "error" and missing.any():
             rows = np.flatnonzero(missing)
