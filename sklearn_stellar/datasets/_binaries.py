@@ -361,7 +361,7 @@ def make_binary_spectra(
     >>> data = make_binary_spectra(n_samples=60, random_state=0)
     >>> data.data.shape
     (60, 3011)
-    >>> sorted(set(data.split))
+    >>> sorted(set(data.split.tolist()))
     ['test', 'train', 'valid']
     >>> int(data.target.sum())
     3

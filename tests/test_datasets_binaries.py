@@ -1,0 +1,134 @@
+"""make_binary_spectra: real MILES spectra turned into LAMOST-like singles/binaries."""
+
+import numpy as np
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_stellar.datasets import main_sequence_relation, make_binary_spectra
+from sklearn_stellar.lines import der_snr
+
+C_KMS = 299792.458
+
+
+@pytest.fixture(scope="module")
+def bunch(data_home):
+    return make_binary_spectra(n_samples=400, random_state=0, data_home=data_home)
+
+
+def test_bunch_layout(bunch):
+    X, y = bunch.data, bunch.target
+    assert X.shape == (400, len(bunch.wavelength)) and X.dtype == np.float32
+    assert np.all(np.isfinite(X))
+    assert set(np.unique(y)) == {0, 1}
+    assert bunch.target_names.tolist() == ["single", "binary"]
+    assert len(bunch.metadata) == len(bunch.split) == len(bunch.groups) == 400
+    assert "approximation" in bunch.DESCR
+    # LAMOST LRS sampling: log-linear, 1e-4 dex, inside MILES and LAMOST coverage
+    np.testing.assert_allclose(np.diff(np.log10(bunch.wavelength)), 1e-4, atol=1e-12)
+    assert 3700 <= bunch.wavelength[0] and bunch.wavelength[-1] <= 7400
+
+
+def test_return_X_y_and_determinism(bunch, data_home):
+    X, y = make_binary_spectra(
+        n_samples=400, random_state=0, data_home=data_home, return_X_y=True
+    )
+    np.testing.assert_array_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
+    other = make_binary_spectra(n_samples=400, random_state=1, data_home=data_home)
+    assert not np.array_equal(other.data, bunch.data)
+
+
+def test_imbalance_is_one_to_eighteen_in_every_split(bunch):
+    for name in ("train", "valid", "test"):
+        y = bunch.target[bunch.split == name]
+        assert y.sum() == round(len(y) / 19)
+    assert np.sum(bunch.split == "train") == 320
+
+
+def test_no_library_star_in_two_splits(bunch):
+    meta = bunch.metadata
+    stars = {}
+    for name in ("train", "valid", "test"):
+        sel = bunch.split == name
+        stars[name] = set(meta["primary"][sel]) | (set(meta["secondary"][sel]) - {-1})
+    assert not stars["train"] & stars["test"]
+    assert not stars["train"] & stars["valid"]
+    assert not stars["valid"] & stars["test"]
+    np.testing.assert_array_equal(bunch.groups, meta["primary"])
+
+
+def test_components_follow_the_seed_ranges(bunch):
+    meta = bunch.metadata
+    binary = bunch.target == 1
+    assert np.all((meta["teff1"] > 3800) & (meta["teff1"] < 6500))
+    assert np.all(meta["logg1"] > 4)
+    q = np.asarray(meta["q"])
+    assert np.all((q[binary] >= 0.71) & (q[binary] <= 0.93))
+    assert np.all(np.isnan(q[~binary])) and np.all(meta["secondary"][~binary] == -1)
+    assert np.all(meta["logg2"][binary] > 4)
+    assert np.all(meta["teff2"][binary] < meta["teff1"][binary])
+    assert np.all(meta["secondary"][binary] != meta["primary"][binary])
+    # q is the mass ratio of the chosen library stars under the stated relation
+    m1, _ = main_sequence_relation(np.asarray(meta["teff1"])[binary])
+    m2, _ = main_sequence_relation(np.asarray(meta["teff2"])[binary])
+    np.testing.assert_allclose(q[binary], m2 / m1)
+    ratio = np.asarray(meta["light_ratio"])[binary]
+    assert np.all((ratio > 0) & (ratio < 1))
+    snr = np.asarray(meta["snr"])
+    assert np.all((snr >= 20) & (snr <= 100))
+
+
+def test_orbital_velocities_follow_the_mass_ratio(bunch):
+    meta = bunch.metadata[bunch.target == 1]
+    # momentum balance of a circular orbit: m1 v1 = -m2 v2
+    np.testing.assert_allclose(
+        np.asarray(meta["rv1"]), -np.asarray(meta["q"]) * np.asarray(meta["rv2"])
+    )
+    assert np.all(np.asarray(meta["period_days"]) > 1)
+
+
+def test_noise_matches_the_requested_snr(bunch):
+    measured = der_snr(bunch.data)
+    requested = np.asarray(bunch.metadata["snr"])
+    # DER_SNR also sees unresolved lines as "noise", hence a loose bound.
+    assert np.corrcoef(np.log(measured), np.log(requested))[0, 1] > 0.8
+    assert 0.6 < np.median(measured / requested) < 1.4
+
+
+def test_vacuum_wavelengths_and_doppler_shift(data_home):
+    # Noise-free singles: the H-alpha core sits at its vacuum wavelength
+    # (6564.6 A, not air 6562.8 A) shifted by the systemic velocity.
+    data = make_binary_spectra(
+        n_samples=200,
+        binary_fraction=0.01,
+        snr_range=(1e6, 2e6),
+        random_state=3,
+        data_home=data_home,
+    )
+    single = data.target == 0
+    wave = data.wavelength
+    win = (wave > 6559) & (wave < 6570)
+    depth = (
+        1.0 - data.data[single][:, win] / data.data[single][:, win].max(axis=1)[:, None]
+    )
+    centroid = (depth * wave[win]).sum(axis=1) / depth.sum(axis=1)
+    rv = np.asarray(data.metadata["rv_sys"])[single]
+    rest = centroid / (1 + rv / C_KMS)
+    assert abs(np.median(rest) - 6564.61) < 0.4
+    assert np.corrcoef(centroid, rv)[0, 1] > 0.8
+
+
+def test_bad_arguments(data_home, tmp_path):
+    with pytest.raises(ValueError, match="wavelength_range"):
+        make_binary_spectra(
+            n_samples=10, wavelength_range=(3000, 9000), data_home=data_home
+        )
+    with pytest.raises(ValueError, match="q_range"):
+        make_binary_spectra(n_samples=10, q_range=(0.9, 0.7), data_home=data_home)
+    with pytest.raises(ValueError, match="split_fractions"):
+        make_binary_spectra(n_samples=10, split_fractions=(1, 1), data_home=data_home)
+    with pytest.raises(InvalidParameterError, match="n_samples"):
+        make_binary_spectra(n_samples=0, data_home=data_home)
+    (tmp_path / "libraries" / "miles").mkdir(parents=True)
+    with pytest.raises(ValueError, match="MILES_params.db"):
+        make_binary_spectra(n_samples=10, data_home=tmp_path)
