@@ -362,4 +362,8 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        # The output type is the `dtype` parameter, whatever X's type is.
+        tags.transformer_tags.preserves_dtype = (
+            ["float32"] if self.dtype == "float32" else []
+        )
         return tags
