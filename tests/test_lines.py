@@ -138,6 +138,10 @@ def test_nan_pixels_interpolated_linearly():
     flux[1, 120:124] = np.nan  # inside the window; flux is linear so exact
     ew = equivalent_width(flux, wave, (6540, 6590), medium="air")
     np.testing.assert_allclose(ew[1], ew[0], rtol=1e-12)
+    # Same with a per-spectrum continuum (the slow path keeps its rows apart).
+    cont = np.array([[1.0], [2.0]]) * np.ones(wave.size)
+    ew_c = equivalent_width(flux, wave, (6540, 6590), cont, medium="air")
+    np.testing.assert_allclose(ew_c[1], 50.0 - (50.0 - ew[0]) / 2.0, rtol=1e-12)
     # At the window's edge the nearest finite value is carried.
     flux2 = np.ones((1, wave.size))
     flux2[0, :] = 0.5

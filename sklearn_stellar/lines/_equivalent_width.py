@@ -121,23 +121,37 @@ def equivalent_width(
     start, stop, weight = window_weights(grid, lo, hi)
     n = X.shape[0]
     flux = X[:, start:stop]
-    if np.isinf(flux).any():
-        raise ValueError("`X` contains infinite flux values inside the window.")
     cont = _window_block(continuum, start, stop, X.shape, "continuum")
     if not (np.all(np.isfinite(cont)) and np.all(cont > 0)):
         raise ValueError(
             "`continuum` must be finite and positive at every pixel of the window "
             f"({window[0]}, {window[1]}) A."
         )
-    measured = None
-    if ivar is not None:
+    if ivar is None:
+        # Fast path: one matrix-vector product over the window's pixels; a row
+        # holding NaN/inf comes out non-finite and is redone below.
+        if cont.shape[0] == 1:
+            ew = weight.sum() - flux @ (weight / cont[0])
+        else:
+            ew = weight.sum() - (flux / cont) @ weight
+        rows = np.flatnonzero(~np.isfinite(ew))
+        if rows.size == 0:
+            return ew
+        flux = flux[rows]
+        cont = cont if cont.shape[0] == 1 else cont[rows]
+        measured = None
+    else:
         iv = check_array(ivar, dtype=np.float64, ensure_all_finite=False)
         if iv.shape != X.shape:
             raise ValueError(
                 f"`ivar` must have the shape of X {X.shape}, got {iv.shape}."
             )
         iv = iv[:, start:stop]
+        rows = np.arange(n)
         measured = np.isfinite(iv) & (iv > 0) & np.isfinite(flux)
+    if np.isinf(flux).any():
+        raise ValueError("`X` contains infinite flux values inside the window.")
+    if measured is not None:
         flux = np.where(measured, flux, np.nan)
     flux = fill_missing(flux, grid[start:stop])
     empty = np.isnan(flux[:, 0])
@@ -148,14 +162,15 @@ def equivalent_width(
             RuntimeWarning,
             stacklevel=2,
         )
-    ew = (1.0 - flux / cont) @ weight
+    redone = (1.0 - flux / cont) @ weight
     if ivar is None:
+        ew[rows] = redone
         return ew
     with np.errstate(divide="ignore"):
         var = np.where(measured, (weight / cont) ** 2 / np.where(measured, iv, 1.0), 0)
     err = np.sqrt(var.sum(axis=1))
     err[empty] = np.nan
-    return ew, err
+    return redone, err
 
 
 class EWTransformer(TransformerMixin, BaseEstimator):
