@@ -1,0 +1,109 @@
+"""Tests of make_be_spectra: contract, splits, physics of the profiles."""
+
+import numpy as np
+import pytest
+
+from sklearn_stellar.datasets import make_be_spectra
+from sklearn_stellar.datasets._be_stars import BE_MORPHOLOGIES, NON_BE_MORPHOLOGIES
+from sklearn_stellar.preprocessing import air_to_vacuum
+
+
+@pytest.fixture(scope="module")
+def be_data():
+    return make_be_spectra(n_samples=300, random_state=0)
+
+
+def _normalised(data):
+    w = data.wavelength
+    side = (np.abs(w - 6512.0) < 22) | (np.abs(w - 6617.0) < 17)
+    level = np.median(data.data[:, side], axis=1)
+    return data.data / level[:, None]
+
+
+def test_contract(be_data):
+    d = be_data
+    assert d.data.shape == (300, d.wavelength.size) and d.data.dtype == np.float32
+    assert np.all(np.isfinite(d.data))
+    assert d.medium == "vacuum"
+    step = np.diff(np.log10(d.wavelength))
+    np.testing.assert_allclose(step, 1e-5, rtol=1e-6)
+    assert 6300 <= d.wavelength[0] < 6301 and 6799 < d.wavelength[-1] <= 6800
+    assert d.target_names.tolist() == ["non-Be", "Be"]
+    assert d.target.sum() == 150
+    for name in ("train", "test"):
+        in_split = d.split == name
+        assert abs(d.target[in_split].mean() - 0.5) < 0.02
+    assert np.mean(d.split == "test") == pytest.approx(0.2)
+    assert set(d.morphology[d.target == 1]) <= set(BE_MORPHOLOGIES)
+    assert set(d.morphology[d.target == 0]) <= set(NON_BE_MORPHOLOGIES)
+    assert len(set(d.morphology)) == 8
+    assert d.snr.min() >= 10 and d.snr.max() <= 300
+    assert len(d.metadata) == 300 and d.metadata["star"].tolist() == d.groups.tolist()
+    # O, B and A library stars only.
+    assert d.metadata["teff"].min() >= 7500
+
+
+def test_splits_are_star_disjoint(be_data):
+    d = be_data
+    train = set(d.groups[d.split == "train"])
+    test = set(d.groups[d.split == "test"])
+    assert train and test and not train & test
+
+
+def test_deterministic_and_return_X_y(be_data):
+    X, y = make_be_spectra(n_samples=300, random_state=0, return_X_y=True)
+    np.testing.assert_array_equal(X, be_data.data)
+    np.testing.assert_array_equal(y, be_data.target)
+    other = make_be_spectra(n_samples=300, random_state=1)
+    assert not np.array_equal(other.data, be_data.data)
+
+
+def test_profiles_follow_their_morphology(be_data):
+    d = be_data
+    flux = _normalised(d)
+    v = (d.wavelength / 6564.614 - 1) * 299792.458
+    core = np.abs(v) < 400
+    peak = flux[:, core].max(axis=1)
+    low = flux[:, core].min(axis=1)
+    hi_snr = d.snr > 50
+    strong = np.isin(
+        d.morphology,
+        ["single_peak", "double_peak_symmetric", "double_peak_asymmetric"],
+    )
+    # Emission-line stars rise above the continuum ...
+    sel = strong & hi_snr & (d.metadata["peak_height"] > 1.0)
+    assert sel.sum() > 5 and np.all(peak[sel] > 1.2)
+    # ... plain absorption stars do not (beyond the noise).
+    sel = (d.morphology == "absorption") & hi_snr
+    assert sel.sum() > 5 and np.all(peak[sel] < 1 + 5 / d.snr[sel])
+    assert np.all(low[sel] < 0.9)
+    # Shell stars have a deep narrow core below the continuum.
+    sel = np.isin(d.morphology, ["shell_on_emission", "shell_on_absorption"])
+    assert np.all(low[sel & hi_snr] < 1.0)
+
+
+def test_weak_emission_keeps_a_positive_equivalent_width(be_data):
+    # Seed section 4.1.1: the emission sits in a broad absorption, so the
+    # H-alpha EW (6548-6578 A air) stays positive although emission was added.
+    d = be_data
+    flux = _normalised(d)
+    lo, hi = air_to_vacuum(np.array([6548.0, 6578.0]))
+    band = (d.wavelength >= lo) & (d.wavelength <= hi)
+    ew = np.trapezoid(1 - flux[:, band], d.wavelength[band], axis=1)
+    sel = (d.morphology == "weak_emission_in_absorption") & (d.snr > 30)
+    assert sel.sum() > 3
+    assert np.all(ew[sel] > 0)
+    assert np.all(np.asarray(d.metadata["ew_emission"])[sel] < 0)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="n_samples"):
+        make_be_spectra(n_samples=1)
+    with pytest.raises(ValueError, match="snr_range"):
+        make_be_spectra(n_samples=10, snr_range=(50, 10))
+    with pytest.raises(ValueError, match="wavelength_range"):
+        make_be_spectra(n_samples=10, wavelength_range=(6600, 6800))
+    with pytest.raises(ValueError, match="test_fraction"):
+        make_be_spectra(n_samples=10, test_fraction=1.5)
+    with pytest.raises(FileNotFoundError):
+        make_be_spectra(n_samples=10, data_home="/nonexistent/folder")
