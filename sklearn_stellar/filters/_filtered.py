@@ -5,8 +5,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import _BaseComposition, available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -107,6 +108,13 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     ((40, 2), 0.0)
     """
 
+    _parameter_constraints: dict = {
+        "filters": [list, tuple],
+        "estimator": [HasMethods(["fit", "predict"])],
+        "photometry": [list, tuple],
+        "negative_label": [numbers.Real, str, "boolean", None],
+    }
+
     def __init__(self, filters, estimator, *, photometry=(), negative_label=None):
         self.filters = filters
         self.estimator = estimator
@@ -198,6 +206,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         return classes[np.flatnonzero(classes == label)[0]]
 
     # --------------------------------------------------------------------- API
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the filters, then ``estimator`` on the passing rows only.
 
@@ -216,14 +225,6 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
             If no row passes, or the passing rows hold a single class.
         """
         filters = self._check_filters()
-        if not (
-            isinstance(self.negative_label, (numbers.Number, str, np.generic))
-            or self.negative_label is None
-        ):
-            raise TypeError(
-                "`negative_label` must be a label (number, bool or str) or None, "
-                f"got {self.negative_label!r}."
-            )
         X, y = validate_data(
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64
         )
