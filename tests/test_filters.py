@@ -462,3 +462,37 @@ def test_real_spectra_and_photometry_through_gridsearch(miles, rng):
     ]
     ew_ha = equivalent_width(pseudo_continuum(flux), wave, (6548, 6578), medium="air")
     np.testing.assert_allclose(catalog.measurements[:, 0], ew_ha)
+
+
+def test_ew_filter_on_lamost_mrs_blue_and_red_arms(data_home):
+    """Real LAMOST MRS coadds: Mg b (blue arm) and H-alpha (red arm) on one
+    concatenated vacuum grid; these stars are late types and are rejected."""
+    from sklearn_stellar.io import read_lamost, spectra_to_array
+
+    spectra = read_lamost(data_home / "lamost" / "mrs")
+    coadds = [
+        s
+        for s in spectra
+        if s.meta["exposure"] == "COADD" and s.meta["snr"].get("B", 0.0) > 50
+    ]
+    blue = [s for s in coadds if s.meta["arm"] == "B"]
+    red = [
+        s
+        for s in spectra
+        if s.meta["exposure"] == "COADD"
+        and s.meta["arm"] == "R"
+        and s.meta["filename"] in {b.meta["filename"] for b in blue}
+    ]
+    assert len(blue) == len(red) >= 3
+    xb, wb = spectra_to_array(blue)
+    xr, wr = spectra_to_array(red)
+    nb, nr = pseudo_continuum(xb), pseudo_continuum(xr)
+    X, wave = np.hstack([nb, nr]), np.r_[wb, wr]
+    flt = EWFilter(wavelength=wave).fit(X)  # vacuum grid, air windows
+    ew = flt.transform(X)
+    assert np.all(np.isfinite(ew))
+    # The gap between the arms changes nothing: same EW as on each arm alone.
+    np.testing.assert_allclose(ew[:, 1], equivalent_width(nb, wb, (5160, 5193)))
+    np.testing.assert_allclose(ew[:, 0], equivalent_width(nr, wr, (6548, 6578)))
+    assert np.all(ew[:, 1] > 1.2)  # strong Mg b: late type
+    assert not flt.pass_mask(X).any()
