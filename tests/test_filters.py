@@ -204,6 +204,25 @@ def test_q_filter_missing_photometry_policies():
     assert np.isnan(keep.transform(jhk)[1, 0])  # flagged for catalogs
     drop = QColorFilter(missing="drop").fit(jhk)
     assert drop.pass_mask(jhk).tolist() == [True, False, False]
+    flag = QColorFilter(missing="flag").fit(jhk)
+    assert flag.pass_mask(jhk).tolist() == [True, True, False]
+    assert flag.transform(jhk)[:, 1].tolist() == [0.0, 1.0, 0.0]
+    assert flag.get_feature_names_out().tolist() == ["q", "photometry_missing"]
+
+
+def test_missing_photometry_flag_reaches_the_catalog(toy):
+    X, y, late = toy
+    X = X.copy()
+    X[3, -2] = np.nan  # row 3: no H magnitude
+    clf = FilteredClassifier(
+        filters=[("q", QColorFilter(missing="flag"))],
+        estimator=LogisticRegression(),
+        photometry=BANDS,
+    ).fit(X, y)
+    res = clf.measure(X)
+    assert res.measurement_names.tolist() == ["q__q", "q__photometry_missing"]
+    assert np.flatnonzero(res.measurements[:, 1]).tolist() == [3]
+    assert res.pass_mask[3] and np.isnan(res.measurements[3, 0])
 
 
 def test_q_filter_bad_input():

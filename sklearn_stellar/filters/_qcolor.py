@@ -53,10 +53,12 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         Names of the J, H and Ks columns, in that order. Inside
         :class:`FilteredClassifier` they are looked up by name in its
         ``photometry``; standalone, X has exactly these three columns.
-    missing : {"error", "keep", "drop"}, default="error"
+    missing : {"error", "keep", "flag", "drop"}, default="error"
         What to do with a row whose J, H or Ks is NaN: raise a ``ValueError``
-        naming the rows, let it pass (its Q is NaN in :meth:`transform`, which
-        flags it in a catalog), or reject it.
+        naming the rows; let it pass (``"keep"``: its Q is NaN in
+        :meth:`transform`); let it pass and add a second output column
+        ``photometry_missing`` (1.0 for such rows, 0.0 otherwise) so catalogs
+        carry an explicit flag (``"flag"``); or reject it (``"drop"``).
 
     Attributes
     ----------
@@ -84,7 +86,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "threshold": [Real],
         "bands": [tuple, list],
-        "missing": [StrOptions({"error", "keep", "drop"})],
+        "missing": [StrOptions({"error", "keep", "flag", "drop"})],
     }
 
     def __init__(self, *, threshold=0.2, bands=("J", "H", "Ks"), missing="error"):
@@ -112,7 +114,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{rows.size} rows have NaN {'/'.join(bands)} photometry (rows "
                 f"{rows[:10].tolist()}{'...' if rows.size > 10 else ''}); set "
-                "missing='keep' or 'drop' to handle them."
+                "missing='keep', 'flag' or 'drop' to handle them."
             )
         return X, missing
 
@@ -138,11 +140,16 @@ class QColorFilter(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        q : ndarray of shape (n_stars, 1), NaN where photometry is missing.
+        q : ndarray of shape (n_stars, 1), or (n_stars, 2) with
+            ``missing="flag"``
+            Q (NaN where photometry is missing), then the missing flag.
         """
         check_is_fitted(self)
-        X, _ = self._validate_input(X, reset=False)
-        return q_index(X[:, 0], X[:, 1], X[:, 2])[:, None]
+        X, missing = self._validate_input(X, reset=False)
+        q = q_index(X[:, 0], X[:, 1], X[:, 2])[:, None]
+        if self.missing == "flag":
+            return np.hstack([q, missing[:, None].astype(np.float64)])
+        return q
 
     def pass_mask(self, X, measurements=None):
         """True where ``Q < threshold`` (missing photometry per ``missing``).
@@ -150,7 +157,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_stars, 3)
-        measurements : ndarray of shape (n_stars, 1), default=None
+        measurements : ndarray of shape (n_stars, 1 or 2), default=None
             Output of :meth:`transform` on the same X.
 
         Returns
@@ -162,12 +169,13 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         missing = np.isnan(q)
         with np.errstate(invalid="ignore"):
             keep = q < self.threshold
-        return np.where(missing, self.missing == "keep", keep)
+        return np.where(missing, self.missing in ("keep", "flag"), keep)
 
     def get_feature_names_out(self, input_features=None):
-        """``["q"]``."""
+        """``["q"]``, plus ``"photometry_missing"`` with ``missing="flag"``."""
         check_is_fitted(self)
-        return np.asarray(["q"], dtype=object)
+        names = ["q", "photometry_missing"] if self.missing == "flag" else ["q"]
+        return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
