@@ -72,6 +72,10 @@ def _expand(inputs):
     """Folders become their FITS files (recursively), so nested sets are read."""
     paths = []
     for item in map(Path, inputs):
+        if not item.exists():
+            # A mistyped argument is a usage error, unlike a damaged file, which
+            # is reported in its own row.
+            raise FileNotFoundError(f"{item}: no such file or folder")
         if item.is_dir():
             paths += sorted(
                 p for p in item.rglob("*") if p.name.endswith((".fits", ".fits.gz"))
