@@ -180,7 +180,7 @@ def _figure(groups, path):
     )
     for column, (key, group) in enumerate(groups.items()):
         wave, raw, norm = group["wavelength"], group["X"], group["normalized"]
-        shown = np.flatnonzero(np.isfinite(norm).any(axis=1))[:3]
+        shown = _best_snr(group["spectra"], norm, n=3)
         for i in shown:
             scale = np.nanmedian(raw[i])
             axes[0, column].plot(wave, raw[i] / scale, lw=0.5)
@@ -192,6 +192,15 @@ def _figure(groups, path):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _best_snr(spectra, normalized, *, n):
+    """Indices of the ``n`` highest-S/N spectra that have valid pixels."""
+    snr = np.array(
+        [max((s.meta.get("snr") or {}).values(), default=0) for s in spectra]
+    )
+    snr = np.where(np.isfinite(normalized).any(axis=1), np.nan_to_num(snr), -np.inf)
+    return np.argsort(-snr, kind="stable")[:n]
 
 
 def _summary(table, output):
