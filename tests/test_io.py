@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.nddata import InverseVariance, StdDevUncertainty
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from specutils import Spectrum, SpectrumList
 
 from sklearn_stellar.io import (
@@ -585,3 +587,23 @@ def test_specutils_registry_reads_lamost(lamost):
     assert len(SpectrumList.read(lamost / MRS_V0_GZ, format="lamost-mrs")) == 20
     with pytest.raises(LamostReadError, match="is a LAMOST MRS file"):
         Spectrum.read(lamost / MRS_V0_PLAIN, format="lamost-lrs")
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_damaged_bytes_read_or_raise_lamost_error(lamost, tmp_path_factory, data):
+    name = data.draw(st.sampled_from([LRS_IMAGE_PLAIN, MRS_V0_PLAIN]))
+    raw = bytearray((lamost / name).read_bytes())
+    # Damage mostly the headers, where structure lives, sometimes the data.
+    limit = data.draw(st.sampled_from([30_000, len(raw)]))
+    positions = data.draw(st.lists(st.integers(0, limit - 1), min_size=1, max_size=20))
+    for pos in positions:
+        raw[pos] = data.draw(st.integers(0, 255))
+    path = tmp_path_factory.mktemp("damaged") / "damaged.fits"
+    path.write_bytes(bytes(raw))
+    try:
+        spectra = read_lamost(path)
+    except LamostReadError as exc:
+        assert str(path) in str(exc) and exc.problem
+    else:
+        assert len(spectra) >= 1 and spectra.files["status"][0] == "read"

@@ -129,7 +129,7 @@ def _open_fits(path, raw=None):
         warnings.simplefilter("always")
         try:
             hdul = fits.open(io.BytesIO(raw), lazy_load_hdus=False)
-        except (OSError, ValueError, TypeError, IndexError) as exc:
+        except Exception as exc:  # astropy raises many types on damaged bytes
             raise LamostReadError(path, f"corrupt FITS structure ({exc})") from None
     for warning in caught:
         message = str(warning.message)
@@ -145,7 +145,7 @@ def _data(path, hdu):
         warnings.simplefilter("always")
         try:
             data = hdu.data
-        except (OSError, ValueError, TypeError, IndexError) as exc:
+        except Exception as exc:  # astropy raises many types on damaged bytes
             raise LamostReadError(
                 path, f"extension {hdu.name!r} has unreadable data ({exc})"
             ) from None
@@ -307,7 +307,8 @@ def _table_arrays(path, hdu):
     if "WAVELENGTH" in names:
         wave = _column(path, hdu, table, ["WAVELENGTH"], row)
     else:
-        wave = 10.0 ** _column(path, hdu, table, ["LOGLAM"], row)
+        with np.errstate(over="ignore", invalid="ignore"):  # damaged -> checked
+            wave = 10.0 ** _column(path, hdu, table, ["LOGLAM"], row)
     flux = _column(path, hdu, table, ["FLUX"], row)
     ivar = _column(path, hdu, table, ["IVAR"], row)
     mask_names = [m for m in ("ANDMASK", "PIXMASK") if m in names]
@@ -410,8 +411,15 @@ def read_lamost_file(path) -> list[Spectrum]:
     else:
         hdul = _open_fits(path)
     with hdul:
-        reader = _detect(path, hdul)
-        spectra = reader(path, hdul)
+        try:
+            reader = _detect(path, hdul)
+            spectra = reader(path, hdul)
+        except LamostReadError:
+            raise
+        except Exception as exc:  # a damaged file can break astropy anywhere
+            raise LamostReadError(
+                path, f"unreadable content ({type(exc).__name__}: {exc})"
+            ) from exc
     if not spectra:
         raise LamostReadError(path, "no spectrum found in the file")
     return spectra
