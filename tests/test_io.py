@@ -230,6 +230,10 @@ def test_mrs_v0_gives_every_arm_and_exposure_sorted(lamost, name):
         assert meta["class"] is None and meta["subclass"] is None
         if ext.startswith("COADD"):
             assert meta["lmjm"] is None
+            # The coadd lists exactly the exposures of its arm in the file.
+            assert meta["lmjm_list"] == sorted(
+                int(n[2:]) for n in names if n.startswith(meta["arm"] + "-")
+            )
         else:
             assert meta["lmjm"] == int(headers[ext]["LMJM"])
             assert meta["exptime"] == headers[ext]["EXPTIME"]

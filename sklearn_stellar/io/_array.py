@@ -140,7 +140,7 @@ def spectra_to_array(
     method: Literal["linear", "flux_conserving"] = "linear",
     medium: Literal["vacuum", "air"] = "vacuum",
     return_ivar: bool = False,
-):
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resample spectra onto one wavelength grid as an array ``X``.
 
     Each spectrum's wavelengths are first converted from its

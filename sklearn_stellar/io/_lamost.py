@@ -350,6 +350,12 @@ def _read_mrs(path, hdul):
         meta["arm"] = name[-1] if coadd else name[0]
         meta["exposure"] = "COADD" if coadd else name
         meta["lmjm"] = None if coadd else _get(ext, "LMJM", int)
+        if coadd:  # the exposures combined, from LMJMLIS0, LMJMLIS1, ...
+            keys = [k for k in ext if k.startswith("LMJMLIS") and k[7:].isdigit()]
+            listed = "-".join(
+                str(ext[k]) for k in sorted(keys, key=lambda k: int(k[7:]))
+            )
+            meta["lmjm_list"] = [int(v) for v in listed.split("-") if v.isdigit()]
         if meta["lmjm"] is None and not coadd:
             meta["lmjm"] = int(name[2:])
         meta["exptime"] = _get(ext, "EXPTIME", float)
@@ -508,7 +514,8 @@ def read_lamost(
         the and-mask (MRS exposures: ``PIXMASK``) is non-zero, or the flux is
         not finite (the or-mask is not used). ``meta`` holds ``filename``,
         ``obsid``, ``designation``, ``ra``, ``dec`` (deg), ``mjd``, ``lmjd``,
-        ``lmjm`` (MRS exposures, else None), ``snr`` (dict: LRS bands
+        ``lmjm`` (MRS exposures, else None; MRS coadds list theirs in
+        ``lmjm_list``), ``snr`` (dict: LRS bands
         ``u g r i z``; MRS ``{arm: S/N}`` of that extension), ``class``,
         ``subclass`` (None where absent), ``z``, ``medium`` (``"vacuum"`` for
         LAMOST; ``"air"`` only if ``VACUUM = F``), ``survey`` (``"LRS"`` /
