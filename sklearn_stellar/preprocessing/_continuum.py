@@ -41,6 +41,11 @@ logger = logging.getLogger(__name__)
 _KERNEL_EPS = 1e-12
 # Output pixels whose relative error bound exceeds this are recomputed exactly.
 _EXACT_TOL = 1e-9
+# ... unless the continuum there is below this fraction of the row's mean
+# |flux| (sum |f w| / sum w): such a continuum is ill-conditioned (it crosses
+# zero), its relative error is meaningless even for the dense formula, and its
+# absolute error stays below ~1e-12 of the mean |flux|.
+_NEGLIGIBLE = 1e-4
 # Segments at most this long use the dense kernel matrix.
 _DENSE_MAX_PIXELS = 300
 # Dense kernel matrices above this many entries are never built (~240 MB).
@@ -173,10 +178,14 @@ def _flag(eps, top, bot, sum_fw, w_bound):
 
     ``|error(top)| <= eps * sum|f w|`` and ``|error(bot)| <= eps * sum w``
     (elementwise kernel error ``eps``), which bounds the error of top / bot.
+    Entries where the continuum is negligible (``_NEGLIGIBLE``) are not flagged.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        atop = np.abs(top)
         slack = _EXACT_TOL - eps * (w_bound / bot)
-        return ~(np.abs(top) * slack > eps * sum_fw)
+        flagged = ~(atop * slack > eps * sum_fw)
+        flagged &= atop * w_bound >= _NEGLIGIBLE * sum_fw * bot
+    return flagged
 
 
 def _refine(op, top, bot, fw, w, flagged):
@@ -191,50 +200,64 @@ def _refine(op, top, bot, fw, w, flagged):
     return int(r_idx.size)
 
 
-def _gaussian_continuum(flux, valid, ivar, ops, segments):
-    """Gaussian-weighted mean (paper 000 eq. 1) of every row, per segment."""
-    cont = np.empty_like(flux)
-    for (start, stop), op in zip(segments, ops, strict=True):
-        ok = valid[:, start:stop]
-        fw = np.where(ok, flux[:, start:stop], 0.0)
-        if ivar is None:
-            # Unit weights: the denominator is the exact row sum of K minus the
-            # share of the masked pixels, so only rows with holes need a product.
-            top = op.apply(fw)
-            n_bad = (stop - start) - ok.sum(axis=1, keepdims=True)
-            sum_w = (stop - start) - n_bad
-            w_bound = np.maximum(sum_w, n_bad).astype(np.float64)
-            holes = np.flatnonzero(n_bad[:, 0])
-            bot = np.broadcast_to(op.bot0, top.shape)
-            w = None
-            if holes.size:
-                bot = bot.copy()
-                bot[holes] -= op.apply((~ok[holes]).astype(np.float64))
-        else:
-            w = np.where(ok, ivar[:, start:stop], 0.0)
-            fw *= w
-            top = op.apply(fw)
-            bot = op.apply(w)
-            sum_w = w.sum(axis=1, keepdims=True)
-            w_bound = sum_w
-        if op.eps > 0.0:
-            sum_fw = np.abs(fw).sum(axis=1, keepdims=True)
-            flagged = _flag(op.eps, top, bot, sum_fw, w_bound)
-            flagged &= sum_w > 0
+def _gaussian_segment(flux, ok, ivar, op):
+    """Gaussian-weighted mean (paper 000 eq. 1) of every row on one segment.
+
+    Returns the continuum and a per-row flag: True where the continuum may be
+    zero or undefined at some finite pixel (e.g. no usable pixel in the
+    segment). Row-level bounds decide which rows need the elementwise error
+    check, so a well-conditioned batch costs the skinny products plus a few
+    passes over the data.
+    """
+    n_pix = flux.shape[1]
+    fw = np.where(ok, flux, 0.0)
+    if ivar is None:
+        # Unit weights: the denominator is the exact row sum of K minus the
+        # share of the masked pixels, so only rows with holes need a product.
+        top = op.apply(fw)
+        sum_w = np.count_nonzero(ok, axis=1).astype(np.float64)[:, None]
+        w_bound = np.maximum(sum_w, n_pix - sum_w)
+        holes = np.flatnonzero(sum_w[:, 0] < n_pix)
+        bot = np.broadcast_to(op.bot0, top.shape)
+        w = None
+        if holes.size:
+            bot = bot.copy()
+            bot[holes] -= op.apply((~ok[holes]).astype(np.float64))
+    else:
+        w = np.where(ok, ivar, 0.0)
+        fw *= w
+        top = op.apply(fw)
+        bot = op.apply(w)
+        sum_w = w.sum(axis=1, keepdims=True)
+        w_bound = sum_w
+    sum_fw = np.linalg.norm(fw, ord=1, axis=1)[:, None]
+    min_top = np.min(np.abs(top), axis=1, where=ok, initial=np.inf)[:, None]
+    if op.eps > 0.0:
+        min_bot = np.min(bot, axis=1, where=ok, initial=np.inf)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            bound = op.eps * (sum_fw / (min_top * min_bot) + w_bound / min_bot)
+        rows = np.flatnonzero(~(bound[:, 0] <= _EXACT_TOL) & (sum_w[:, 0] > 0))
+        if rows.size:
+            flagged = _flag(op.eps, top[rows], bot[rows], sum_fw[rows], w_bound[rows])
+            flagged &= ok[rows]  # NaN pixels stay NaN whatever their continuum
             if np.any(flagged):
                 if not bot.flags.writeable:
                     bot = bot.copy()
+                full = np.zeros(top.shape, dtype=bool)
+                full[rows] = flagged
                 if w is None:
                     w = ok.astype(np.float64)
-                n_exact = _refine(op, top, bot, fw, w, flagged)
+                n_exact = _refine(op, top, bot, fw, w, full)
                 logger.debug("recomputed %d pixels with exact kernel rows", n_exact)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c = np.divide(top, bot, out=top)
-        empty = np.flatnonzero(sum_w[:, 0] <= 0)
-        if empty.size:
-            c[empty] = np.nan
-        cont[:, start:stop] = c
-    return cont
+                min_top[rows] = np.min(
+                    np.abs(top[rows]), axis=1, where=ok[rows], initial=np.inf
+                )[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cont = np.divide(top, bot, out=top)
+    empty = sum_w[:, 0] <= 0
+    cont[empty] = np.nan
+    suspect = (min_top[:, 0] == 0) | (empty & ok.any(axis=1))
+    return cont, suspect
 
 
 def _banded_cholesky_solve(band, rhs):
@@ -626,16 +649,35 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             ivar = _check_ivar(ivar, X.shape)
         valid = np.isfinite(flux)
         if self.method == "gaussian":
-            cont = _gaussian_continuum(flux, valid, ivar, self._models, self.segments_)
+            cont, suspect = self._gaussian(flux, valid, ivar)
         else:
             cont = self._spline(flux, valid, ivar)
-        _warn_unusable(cont, valid if ivar is None else valid & (ivar > 0), flux)
+            suspect = np.ones(flux.shape[0], dtype=bool)
+        usable = valid if ivar is None else valid & (ivar > 0)
+        _warn_unusable(cont, usable, suspect)
         if return_continuum:
             return cont.astype(X.dtype, copy=False)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = flux / cont
-        out[cont == 0] = np.nan
+            out = np.divide(flux, cont, out=cont)
+        if np.any(suspect):
+            sub = out[suspect]
+            sub[~np.isfinite(sub) & valid[suspect]] = np.nan
+            out[suspect] = sub
         return out.astype(X.dtype, copy=False)
+
+    def _gaussian(self, flux, valid, ivar):
+        if len(self.segments_) == 1:
+            return _gaussian_segment(flux, valid, ivar, self._models[0])
+        cont = np.empty_like(flux)
+        suspect = np.zeros(flux.shape[0], dtype=bool)
+        for (start, stop), op in zip(self.segments_, self._models, strict=True):
+            sub_ivar = None if ivar is None else ivar[:, start:stop]
+            c, s = _gaussian_segment(
+                flux[:, start:stop], valid[:, start:stop], sub_ivar, op
+            )
+            cont[:, start:stop] = c
+            suspect |= s
+        return cont, suspect
 
     def _spline(self, flux, valid, ivar):
         cont = np.full_like(flux, np.nan)
@@ -672,7 +714,8 @@ def _check_2d(X):
         )
 
 
-def _warn_unusable(cont, usable, flux):
+def _warn_unusable(cont, usable, suspect):
+    """Warn about rows with no usable pixel and pixels with no continuum."""
     bad = ~usable.any(axis=1)
     if np.any(bad):
         rows = np.flatnonzero(bad)
@@ -681,20 +724,21 @@ def _warn_unusable(cont, usable, flux):
             f"rows {rows[:10].tolist()}{' ...' if rows.size > 10 else ''}; their "
             "output is NaN.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    nan_cont = np.isnan(cont) & usable
-    nan_cont[bad] = False
-    zero = (cont == 0) & usable
-    if np.any(nan_cont | zero):
-        rows = np.flatnonzero((nan_cont | zero).any(axis=1))
-        warnings.warn(
-            f"the continuum is zero or undefined for {int(np.sum(nan_cont | zero))} "
-            f"usable pixels in rows {rows[:10].tolist()} (e.g. a segment with no "
-            "usable pixel); their output is NaN.",
-            UserWarning,
-            stacklevel=3,
-        )
+    check = np.flatnonzero(suspect & ~bad)
+    if check.size:
+        sub = cont[check]
+        lost = ((sub == 0) | np.isnan(sub)) & usable[check]
+        if np.any(lost):
+            rows = check[lost.any(axis=1)]
+            warnings.warn(
+                f"the continuum is zero or undefined for {int(lost.sum())} usable "
+                f"pixels in rows {rows[:10].tolist()} (e.g. a segment with no "
+                "usable pixel); their output is NaN.",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def normalize_continuum(
