@@ -82,9 +82,7 @@ def main():
         def run_peer(peer=peer):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return np.stack(
-                    [peer(s, new_wave * u.AA).flux.value for s in objects]
-                )
+                return np.stack([peer(s, new_wave * u.AA).flux.value for s in objects])
 
         peer_t, peer_flux = _best(run_peer, args.repeat)
         ok = np.isfinite(ours[0]) & np.isfinite(peer_flux)
