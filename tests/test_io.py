@@ -121,7 +121,8 @@ def test_lrs_image_matches_the_file_rows(lamost, name):
     np.testing.assert_array_equal(spec.flux.value, data[0])
     assert isinstance(spec.uncertainty, InverseVariance)
     np.testing.assert_array_equal(spec.uncertainty.array, data[1])
-    np.testing.assert_array_equal(spec.mask, (data[1] == 0) | (data[3] != 0))
+    expected = (data[1] == 0) | (data[3] != 0) | (data[0] == 0)
+    np.testing.assert_array_equal(spec.mask, expected)
     meta = spec.meta
     assert META_KEYS <= set(meta)
     assert meta["obsid"] == header["OBSID"]
@@ -147,8 +148,20 @@ def test_lrs_masks_come_from_ivar_and_andmask(lamost):
             data = hdul[0].data
         n_andmask += int((data[3] != 0).sum())
         n_ivar += int((data[1] == 0).sum())
-        np.testing.assert_array_equal(spec.mask, (data[1] == 0) | (data[3] != 0))
+        expected = (data[1] == 0) | (data[3] != 0) | (data[0] == 0)
+        np.testing.assert_array_equal(spec.mask, expected)
     assert n_andmask > 0 and n_ivar > 0
+
+
+def test_zero_filled_dead_pixels_are_masked_even_with_positive_ivar(lamost):
+    # Real DR7 MRS blue coadds carry runs of flux == 0.0 with ivar > 0 and a
+    # clean and-mask; they are dead pixels, not absorption down to zero.
+    spectra = read_lamost(sorted((lamost / "mrs").glob("*DR7*")))
+    coadds = [s for s in spectra if s.meta["exposure"] == "COADD"]
+    dead = [(s.flux.value == 0) & (s.uncertainty.array > 0) for s in coadds]
+    assert sum(int(d.sum()) for d in dead) >= 5
+    for spec, d in zip(coadds, dead, strict=True):
+        assert spec.mask[d].all()
 
 
 def test_lrs_dr9_coadd_table(lamost):
@@ -161,7 +174,8 @@ def test_lrs_dr9_coadd_table(lamost):
     np.testing.assert_array_equal(spec.spectral_axis.value, row["WAVELENGTH"])
     np.testing.assert_array_equal(spec.flux.value, row["FLUX"])
     np.testing.assert_array_equal(spec.uncertainty.array, row["IVAR"])
-    np.testing.assert_array_equal(spec.mask, (row["IVAR"] == 0) | (row["ANDMASK"] != 0))
+    expected = (row["IVAR"] == 0) | (row["ANDMASK"] != 0) | (row["FLUX"] == 0)
+    np.testing.assert_array_equal(spec.mask, expected)
     assert spec.meta["subclass"] == "A2" and spec.meta["obsid"] == 101013
     assert spec.meta["snr"]["r"] == pytest.approx(8.79)
 
@@ -214,9 +228,12 @@ def test_mrs_v0_gives_every_arm_and_exposure_sorted(lamost, name):
         )
         np.testing.assert_array_equal(spec.flux.value, table["FLUX"][order])
         mask_col = "ANDMASK" if ext.startswith("COADD") else "PIXMASK"
-        np.testing.assert_array_equal(
-            spec.mask, (table["IVAR"][order] == 0) | (table[mask_col][order] != 0)
+        expected = (
+            (table["IVAR"][order] == 0)
+            | (table[mask_col][order] != 0)
+            | (table["FLUX"][order] == 0)
         )
+        np.testing.assert_array_equal(spec.mask, expected)
         meta = spec.meta
         assert META_KEYS <= set(meta)
         assert (meta["survey"], meta["format"], meta["medium"]) == (

@@ -223,7 +223,10 @@ def _spectrum(path, where, wave, flux, ivar, bad, meta):
         )
     if np.any(np.diff(wave) <= 0):
         raise LamostReadError(path, f"{where}: duplicated wavelength values")
-    bad = bad | ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)
+    # Exactly 0.0 is the pipeline's fill value for dead or unexposed pixels: real
+    # DR7 MRS coadds and LRS red ends carry runs of it with ivar > 0 and a clean
+    # and-mask, which would otherwise enter fits as fake absorption to zero.
+    bad = bad | ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0) | (flux == 0)
     ivar = np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
     return Spectrum(
         flux=flux * _FLUX_UNIT,
@@ -512,7 +515,9 @@ def read_lamost(
         :class:`~astropy.nddata.InverseVariance` uncertainty, the spectral axis
         in Angstrom sorted ascending, and ``mask`` True where ``ivar == 0``,
         the and-mask (MRS exposures: ``PIXMASK``) is non-zero, or the flux is
-        not finite (the or-mask is not used). ``meta`` holds ``filename``,
+        not finite or exactly 0.0 (the pipeline's fill value for dead pixels,
+        found with ivar > 0 in real files; the or-mask is not used). ``meta``
+        holds ``filename``,
         ``obsid``, ``designation``, ``ra``, ``dec`` (deg), ``mjd``, ``lmjd``,
         ``lmjm`` (MRS exposures, else None; MRS coadds list theirs in
         ``lmjm_list``), ``snr`` (dict: LRS bands
