@@ -214,15 +214,25 @@ def _gaussian_segment(flux, ok, ivar, op):
     if ivar is None:
         # Unit weights: the denominator is the exact row sum of K minus the
         # share of the masked pixels, so only rows with holes need a product.
-        top = op.apply(fw)
         sum_w = np.count_nonzero(ok, axis=1).astype(np.float64)[:, None]
         w_bound = np.maximum(sum_w, n_pix - sum_w)
         holes = np.flatnonzero(sum_w[:, 0] < n_pix)
-        bot = np.broadcast_to(op.bot0, top.shape)
         w = None
-        if holes.size:
-            bot = bot.copy()
-            bot[holes] -= op.apply((~ok[holes]).astype(np.float64))
+        if holes.size and op.kind == "lowrank":
+            # Masks are sparse: project them with a sparse product, then share
+            # one product with the numerator for the evaluation at all pixels.
+            mask = sparse.csr_matrix(~ok[holes], dtype=np.float64)
+            proj = np.vstack([fw @ op.right, np.asarray(mask @ op.right)])
+            both = proj @ op.left_t
+            top = both[: flux.shape[0]]
+            bot = np.broadcast_to(op.bot0, top.shape).copy()
+            bot[holes] -= both[flux.shape[0] :]
+        else:
+            top = op.apply(fw)
+            bot = np.broadcast_to(op.bot0, top.shape)
+            if holes.size:
+                bot = bot.copy()
+                bot[holes] -= op.apply((~ok[holes]).astype(np.float64))
     else:
         w = np.where(ok, ivar, 0.0)
         fw *= w
