@@ -236,8 +236,12 @@ def _gaussian_segment(flux, ok, ivar, op):
     else:
         w = np.where(ok, ivar, 0.0)
         fw *= w
-        top = op.apply(fw)
-        bot = op.apply(w)
+        if op.kind == "lowrank":  # one pair of products for numerator and weights
+            both = np.vstack([fw @ op.right, w @ op.right]) @ op.left_t
+            top, bot = both[: flux.shape[0]], both[flux.shape[0] :]
+        else:
+            top = op.apply(fw)
+            bot = op.apply(w)
         sum_w = w.sum(axis=1, keepdims=True)
         w_bound = sum_w
     sum_fw = np.linalg.norm(fw, ord=1, axis=1)[:, None]
