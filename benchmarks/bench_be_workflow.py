@@ -8,8 +8,12 @@ pickles the fitted pipeline for ``bench_be_realdata.py``.
 
 Usage::
 
-    nice -n 10 python benchmarks/bench_be_workflow.py --n-samples 1000 \
-        --size 64 --width 32 --epochs 8 --out /tmp/be_pipeline.pkl
+    nice -n 10 python benchmarks/bench_be_workflow.py --n-samples 2084 \
+        --size 64 --width 32 --epochs 10 --out /tmp/be_pipeline.pkl
+
+X holds both MRS arms (blue 4950-5350 A, then red 6300-6800 A) so that the
+EW filter can apply seed 004's Mg b cut; the continuum normalizer fits each
+arm separately and the rasterizer draws the red arm's H-alpha window.
 
 QColorFilter is not in the pipeline: the training spectra carry no 2MASS
 photometry (with photometry as trailing X columns it is one more entry in
@@ -54,15 +58,16 @@ def build_pipeline(wavelength, args):
         HalphaRasterizer(wavelength=wavelength, size=args.size),
         network,
     )
+    # Seed 004 section 3: EW(H-alpha, 6548-6578 A) < 10 A and EW(Mg b,
+    # 5160-5193 A, blue arm) < 1.2 A keep early-type stars (EWFilter defaults).
     ew = EWFilter(
         wavelength=wavelength,
-        cuts=[((6548.0, 6578.0), None, 10.0)],
         normalizer=ContinuumNormalizer(
             wavelength=wavelength, method="spline", knot_spacing=100.0
         ),
     )
     return FilteredClassifier(
-        filters=[("ew_halpha", ew)], estimator=classifier, negative_label=0
+        filters=[("ew", ew)], estimator=classifier, negative_label=0
     )
 
 
@@ -81,7 +86,9 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     t0 = time.perf_counter()
-    data = make_be_spectra(n_samples=args.n_samples, random_state=args.seed)
+    data = make_be_spectra(
+        n_samples=args.n_samples, random_state=args.seed, blue_arm=True
+    )
     t_data = time.perf_counter() - t0
     train, test = data.split == "train", data.split == "test"
     print(

@@ -107,3 +107,22 @@ def test_bad_arguments_are_named():
         make_be_spectra(n_samples=10, test_fraction=1.5)
     with pytest.raises(FileNotFoundError):
         make_be_spectra(n_samples=10, data_home="/nonexistent/folder")
+
+
+def test_blue_arm_comes_first_and_is_early_type():
+    from sklearn_stellar.filters import EWFilter
+    from sklearn_stellar.preprocessing import ContinuumNormalizer
+
+    kw = {"n_samples": 20, "random_state": 2, "snr_range": (100, 300)}
+    d = make_be_spectra(blue_arm=True, **kw)
+    red = make_be_spectra(**kw)
+    w = d.wavelength
+    assert w[0] == pytest.approx(4950.0) and np.all(np.diff(w) > 0)
+    n_blue = w.size - red.wavelength.size
+    assert w[n_blue - 1] < 5350.01 and w[n_blue] == pytest.approx(6300.0)
+    # Same stars and labels; Mg b of O/B/A stars passes seed 004's late-type cut.
+    np.testing.assert_array_equal(d.target, red.target)
+    np.testing.assert_array_equal(d.groups, red.groups)
+    norm = ContinuumNormalizer(wavelength=w, method="spline", knot_spacing=100.0)
+    ew = EWFilter(wavelength=w, normalizer=norm).fit(d.data)
+    assert np.mean(ew.transform(d.data)[:, 1] < 1.2) >= 0.9

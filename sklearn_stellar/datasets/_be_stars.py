@@ -151,6 +151,7 @@ def make_be_spectra(
     test_fraction: float = 0.2,
     wavelength_range: tuple = (6300.0, 6800.0),
     min_teff: float = 7500.0,
+    blue_arm: bool = False,
     return_X_y: bool = False,
     random_state=None,
     data_home=None,
@@ -177,6 +178,11 @@ def make_be_spectra(
     min_teff : float, default=7500
         MILES host stars: Teff >= min_teff (O, B
         and A stars).
+    blue_arm : bool, default=False
+        Also simulate the MRS blue arm (4950-5350 A vacuum, Mg I b): its
+        columns come first in X, before the red arm's, as when both arms of
+        a LAMOST MRS exposure are concatenated (seed 004 section 3 measures
+        EW(Mg b) there to reject late-type stars).
     return_X_y : bool, default=False
         Return ``(data, target)`` only.
     random_state : int, RandomState instance or None, default=None
@@ -212,8 +218,9 @@ def make_be_spectra(
     whose geometry sets the morphology: ``single_peak`` (sin i < 0.2),
     symmetric and asymmetric (V/R, one-armed density wave of amplitude
     0.2-0.6) double peaks (sin i 0.4-0.85), ``weak_emission_in_absorption``
-    (the emission is 15-80 % of the photospheric absorption depth so the
-    profile stays mostly below the continuum: positive EW, seed Fig. 3, 7d),
+    (the emission is 15-80 % of the photospheric absorption depth, and at
+    least 5 noise sigmas, so the profile stays mostly below the continuum:
+    positive EW, seed Fig. 3, 7d),
     and shell profiles (sin i > 0.85: a narrow absorption core of depth
     0.2-0.8 and width 15-50 km/s, sometimes off-centre, on top of emission or
     of absorption with weak emission, seed Figs. A1, A2). Non-Be spectra are
@@ -271,6 +278,7 @@ def make_be_spectra(
             f"{wavelength_range!r}."
         )
     grid = log_linear_grid(lo, hi, 1e-5)
+    grid_blue = log_linear_grid(4950.0, 5350.0, 1e-5) if blue_arm else grid[:0]
 
     # Stars and spectra split 80/20 by star.
     order = rng.permutation(len(ids))
@@ -299,6 +307,7 @@ def make_be_spectra(
             rng.choice(len(names), size=len(rows), p=share / share.sum())
         ]
     morphology = morphology.astype(str)
+    snr = np.exp(rng.uniform(np.log(snr_lo), np.log(snr_hi), n_samples))
 
     # Photosphere: MILES star, rotation, air -> vacuum, MRS grid.
     vsini = rng.uniform(0.0, 350.0, n_samples)
@@ -307,6 +316,10 @@ def make_be_spectra(
     step_kms = MILES_STEP / 6563.0 * C_KMS
     base = _rotate(base, step_kms, vsini)
     photo = resample(base, wave_vac[band], grid, method="linear")
+    if blue_arm:
+        band_b = (wave_air > 4950.0 - 60) & (wave_air < 5350.0 + 60)
+        base_b = _rotate(library[star][:, band_b], step_kms, vsini)
+        photo_b = resample(base_b, wave_vac[band_b], grid_blue, method="linear")
     cont_px = (np.abs(grid - 6512.0) < 22) | (np.abs(grid - 6617.0) < 17)
     xc = grid[cont_px] - HALPHA_VAC
     # Local linear continuum through the H-alpha side bands (per spectrum).
@@ -351,7 +364,12 @@ def make_be_spectra(
         rng.uniform(np.log(0.3), np.log(4.0), (single | dsym | dasym).sum())
     )
     height[shell_em] = np.exp(rng.uniform(np.log(0.3), np.log(2.5), shell_em.sum()))
-    height[weak] = depth[weak] * rng.uniform(0.15, 0.8, weak.sum())
+    # Weak emission: 15-80 % of the absorption depth but at least 5 noise
+    # sigmas (a bump the seed's visual inspection could see), below the depth.
+    height[weak] = np.minimum(
+        np.maximum(depth[weak] * rng.uniform(0.15, 0.8, weak.sum()), 5.0 / snr[weak]),
+        0.9 * depth[weak],
+    )
     height[shell_abs] = depth[shell_abs] * rng.uniform(0.1, 1.2, shell_abs.sum())
     shell[shell_em | shell_abs] = rng.uniform(0.2, 0.8, (shell_em | shell_abs).sum())
 
@@ -397,9 +415,16 @@ def make_be_spectra(
     level = np.exp(rng.uniform(np.log(200.0), np.log(5000.0), n_samples))
     response = level[:, None] * (1 + a1[:, None] * x + a2[:, None] * (x**2 - 1 / 3))
     counts = flux * continuum / continuum.mean(axis=1, keepdims=True) * response
-    snr = np.exp(rng.uniform(np.log(snr_lo), np.log(snr_hi), n_samples))
     noise_sigma = np.median(response, axis=1) / snr
     counts += rng.standard_normal(counts.shape) * noise_sigma[:, None]
+    if blue_arm:
+        xb = (grid_blue - grid_blue.mean()) / (grid_blue[-1] - grid_blue[0]) * 2
+        b1 = rng.uniform(-0.15, 0.15, n_samples)
+        resp_b = level[:, None] * (1 + b1[:, None] * xb)
+        counts_b = photo_b / continuum.mean(axis=1, keepdims=True) * resp_b
+        sigma_b = np.median(resp_b, axis=1) / snr
+        counts_b += rng.standard_normal(counts_b.shape) * sigma_b[:, None]
+        counts = np.hstack([counts_b, counts])
     data = counts.astype(np.float32)
 
     metadata = Table(
@@ -423,7 +448,7 @@ def make_be_spectra(
         data=data,
         target=target,
         target_names=np.array(["non-Be", "Be"]),
-        wavelength=grid,
+        wavelength=np.concatenate([grid_blue, grid]),
         medium="vacuum",
         split=split,
         groups=ids[star],
