@@ -247,18 +247,27 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64
+            self,
+            X,
+            reset=False,
+            ensure_all_finite="allow-nan",
+            dtype=[np.float64, np.float32],
         )
-        flux = X[:, self.window_indices_]
-        n = flux.shape[0]
+        n = X.shape[0]
         size = int(self.size)
         chunk = int(self.chunk_size)
         out = np.empty((n, size * size), dtype=np.dtype(self.dtype))
-        # One uint8 difference buffer, rows first, reused for every chunk.
+        # One uint8 difference buffer, rows first so that the running sum down
+        # the rows works on contiguous blocks, reused for every chunk.
         diff = np.empty((size + 1, min(chunk, n), size), dtype=np.uint8)
+        m = self.window_indices_.size
+        flux = np.empty((min(chunk, n), m + 1), dtype=np.float32)
+        flux[:, m] = np.nan  # the padding vertex of _vertex_index
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            top, bottom = self._column_spans(flux[start:stop])
+            f = flux[: stop - start]
+            f[:, :m] = X[start:stop, self.window_indices_]
+            top, bottom = self._column_spans(f)
             image = self._cover(top, bottom, diff[:, : stop - start])
             dest = out[start:stop].reshape(stop - start, size, size)
             if self.dtype == "uint8":
@@ -268,11 +277,25 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         return out
 
     def _column_spans(self, flux):
-        """Top and bottom of the ink in every column, in image row units."""
+        """Top and bottom of the ink in every column, in image row units.
+
+        ``flux`` is float32 (chunk, n_window + 1) with a NaN last column.
+        """
         size = int(self.size)
+        n = flux.shape[0]
+        # Flux of every point the pen touches in each column: the polyline at
+        # the column's (pen-widened) edges and the vertices in between.
+        cand = np.empty((n, size, 2 + self._vertex_index.shape[1]), np.float32)
+        for j, (k, t) in enumerate(
+            zip(self._edge_index, self._edge_weight, strict=True)
+        ):
+            cand[:, :, j] = flux[:, k] * (1.0 - t) + flux[:, k + 1] * t
+        cand[:, :, 2:] = flux[:, self._vertex_index]  # padding points at NaN
+        cmax = np.fmax.reduce(cand, axis=2)  # NaN only where all are NaN
+        cmin = np.fmin.reduce(cand, axis=2)
         if self._y_fixed is None:
-            fmin = np.fmin.reduce(flux, axis=1)  # ignores NaN, no warning
-            fmax = np.fmax.reduce(flux, axis=1)
+            fmin = np.fmin.reduce(cmin, axis=1)
+            fmax = np.fmax.reduce(cmax, axis=1)
             empty = np.isnan(fmin)
             if empty.any():
                 logger.info(
@@ -280,27 +303,17 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
                     int(empty.sum()),
                 )
             span = fmax - fmin
-            pad = np.where(span > 0, span * float(self.margin), 0.5)
+            pad = np.where(span > 0, span * np.float32(self.margin), 0.5)
             ylo, yhi = fmin - pad, fmax + pad
         else:
-            ylo = np.full(flux.shape[0], self._y_fixed[0])
-            yhi = np.full(flux.shape[0], self._y_fixed[1])
+            ylo = np.full(n, self._y_fixed[0], dtype=np.float32)
+            yhi = np.full(n, self._y_fixed[1], dtype=np.float32)
         # Image row coordinate: yhi -> -0.5 (top edge), ylo -> size - 0.5.
-        scale = (size / (yhi - ylo)).astype(np.float32)
-        n = flux.shape[0]
-        yrow = np.empty((n, flux.shape[1] + 1), np.float32)
-        yrow[:, -1] = np.nan
-        np.subtract(yhi.astype(np.float32)[:, None], flux, out=yrow[:, :-1])
-        yrow[:, :-1] *= scale[:, None]
-        yrow[:, :-1] -= np.float32(0.5)
-        cand = np.empty((n, size, 2 + self._vertex_index.shape[1]), np.float32)
-        for j, (k, t) in enumerate(
-            zip(self._edge_index, self._edge_weight, strict=True)
-        ):
-            cand[:, :, j] = yrow[:, k] * (1.0 - t) + yrow[:, k + 1] * t
-        cand[:, :, 2:] = yrow[:, self._vertex_index]  # padding points at NaN
-        top = np.fmin.reduce(cand, axis=2) - np.float32(self._half)
-        bottom = np.fmax.reduce(cand, axis=2) + np.float32(self._half)
+        scale = (size / (yhi - ylo)).astype(np.float32)[:, None]
+        yhi = yhi.astype(np.float32)[:, None]
+        half = np.float32(self._half)
+        top = (yhi - cmax) * scale - (np.float32(0.5) + half)
+        bottom = (yhi - cmin) * scale - (np.float32(0.5) - half)
         # Columns without ink (all candidates NaN) get an empty span.
         ink = ~np.isnan(top)
         top = np.where(ink, top, np.float32(0.0))
