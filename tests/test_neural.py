@@ -305,3 +305,28 @@ def test_probabilities_are_valid_for_any_finite_or_nan_input(fitted, X):
     assert proba.shape == (X.shape[0], 2)
     assert np.all(np.isfinite(proba))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_augmentation_noise_and_shift(data):
+    X, y = data
+    clf = BinarySpectrumCNN(augment_noise=0.05, augment_shift=2)
+    batch = torch.from_numpy(clf._prepare_X(X[:8]))
+    gen = torch.Generator().manual_seed(0)
+    out = clf._augment(batch, gen)
+    assert out.shape == batch.shape
+    assert not torch.equal(out[:, 0], batch[:, 0])
+    # shift only: each row is a circular shift by at most 2 pixels
+    only_shift = BinarySpectrumCNN(augment_shift=2)._augment(batch, gen)
+    for row, orig in zip(only_shift[:, 0], batch[:, 0], strict=True):
+        assert any(torch.equal(row, torch.roll(orig, k)) for k in range(-2, 3))
+    off = BinarySpectrumCNN()
+    assert off._augment(batch, gen) is batch
+
+
+def test_augmented_training_is_deterministic_and_differs(data, fitted):
+    X, y = data
+    params = {**TINY, "augment_noise": 0.05, "augment_shift": 1}
+    a = BinarySpectrumCNN(**params).fit(X, y).predict_proba(X)
+    b = BinarySpectrumCNN(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, fitted.predict_proba(X))

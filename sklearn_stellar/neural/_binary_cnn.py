@@ -187,6 +187,16 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
         Width of the first fully connected layer.
     dropout : float, default=0.5
         Dropout rate before each fully connected layer.
+    augment_noise : float, default=0.0
+        Train-time augmentation (not in the paper, off by default): every
+        training batch gets fresh Gaussian noise of standard deviation drawn
+        uniformly in ``[0, augment_noise]`` per spectrum (flux units of the
+        normalised spectrum), so oversampled copies of a minority spectrum are
+        no longer identical. Never applied in validation or prediction.
+    augment_shift : int, default=0
+        Train-time augmentation: every training spectrum is shifted by a
+        random whole number of pixels in ``[-augment_shift, augment_shift]``
+        (1 pixel = 1e-4 dex = 69 km/s on the LAMOST grid; circular shift).
     max_epochs : int, default=100
         Maximum number of training epochs.
     batch_size : int, default=64
@@ -258,6 +268,8 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
         "pool_size": [Interval(Integral, 1, None, closed="left")],
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "augment_noise": [Interval(Real, 0, None, closed="left")],
+        "augment_shift": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -269,6 +281,8 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
         pool_size=2,
         hidden_units=64,
         dropout=0.5,
+        augment_noise=0.0,
+        augment_shift=0,
         max_epochs=100,
         batch_size=64,
         lr=1e-4,
@@ -294,6 +308,8 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
         self.pool_size = pool_size
         self.hidden_units = hidden_units
         self.dropout = dropout
+        self.augment_noise = augment_noise
+        self.augment_shift = augment_shift
 
     def _build_module(self, n_features, n_classes):
         if self.kernel_size % 2 == 0:
@@ -311,6 +327,26 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
             hidden_units=self.hidden_units,
             dropout=self.dropout,
         )
+
+    def _augment(self, X, generator):
+        if self.augment_noise == 0 and self.augment_shift == 0:
+            return X
+        n = X.shape[0]
+        flux, mask = X[:, :1], X[:, 1:]
+        if self.augment_noise > 0:
+            level = torch.rand(n, 1, 1, generator=generator) * self.augment_noise
+            noise = torch.randn(flux.shape, generator=generator)
+            flux = flux + (level * noise).to(flux.device) * (1 - mask)
+        if self.augment_shift > 0:
+            shifts = torch.randint(
+                -self.augment_shift, self.augment_shift + 1, (n,), generator=generator
+            )
+            # Per-row circular shift as one gather (no Python loop over rows).
+            idx = (torch.arange(X.shape[-1])[None, :] - shifts[:, None]) % X.shape[-1]
+            idx = idx.to(flux.device)[:, None, :]
+            flux = torch.gather(flux, 2, idx)
+            mask = torch.gather(mask, 2, idx)
+        return torch.cat([flux, mask], dim=1)
 
     def _prepare_X(self, X):
         # Channel 0: flux with NaN -> 1.0 (continuum); channel 1: NaN mask.
