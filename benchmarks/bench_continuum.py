@@ -100,7 +100,11 @@ def bench_gaussian(wave, flux, ivar, repeat):
     est = ContinuumNormalizer(wavelength=wave, kernel="cannon", sigma=L).fit(flux)
     t_fit = time.perf_counter() - t0
     op = est._models[0]
-    print(f"   kernel stored as {op.kind}, rank {op.right.shape[1]}, fit {t_fit:.3f} s")
+    if op.kind == "blocked":
+        form = f"{op.n_full} blocks of {op.block} px x {op.n_nodes} nodes"
+    else:
+        form = f"rank {op.right.shape[1]}" if op.kind == "lowrank" else op.kind
+    print(f"   kernel stored as {op.kind} ({form}), fit {t_fit:.3f} s")
     for label, weights in (("unit weights", None), ("ivar weights", ivar)):
         peer_ivar = (
             finite.astype(np.float64) if weights is None else np.where(finite, ivar, 0)

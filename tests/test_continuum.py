@@ -66,7 +66,7 @@ def test_gaussian_matches_dense_formula_on_real_lrs(lrs, kernel):
     wave, flux, ivar = lrs
     assert wave.size >= 3700 and np.isnan(flux).any()
     est = ContinuumNormalizer(wavelength=wave, kernel=kernel).fit(flux)
-    assert est._models[0].kind == "lowrank"  # the fast path is the one tested
+    assert est._models[0].kind == "blocked"  # the fast path is the one tested
     scale = 350.0 * (np.sqrt(2.0) if kernel == "cannon" else 1.0)
     for weights in (None, ivar):
         ref = _dense(
@@ -78,6 +78,24 @@ def test_gaussian_matches_dense_formula_on_real_lrs(lrs, kernel):
         out = est.transform(flux, ivar=weights)
         np.testing.assert_allclose(out[ok], flux[ok] / ref[ok], rtol=1e-9, atol=0)
         assert np.array_equal(np.isnan(out), np.isnan(flux))
+
+
+@pytest.mark.parametrize("form", ["blocked", "lowrank"])
+def test_factorised_kernel_forms_match_the_dense_matrix(lrs, form):
+    from sklearn_stellar.preprocessing._continuum import _kernel, _KernelOperator
+
+    wave, flux, _ = lrs
+    op = _KernelOperator(wave, 350.0)
+    if form == "lowrank":
+        assert op._set_lowrank(int(5.0 * np.ptp(wave) / 350.0) + 24)
+    assert op.kind == form
+    fw = np.nan_to_num(np.vstack([flux, flux[::-1], np.ones_like(flux)]))
+    exact = fw @ _kernel(wave, wave, 350.0)
+    approx = op.apply(fw)
+    # The stored elementwise bound holds for every entry, not just sampled rows.
+    bound = op.eps * np.abs(fw).sum(axis=1, keepdims=True)
+    assert np.all(np.abs(approx - exact) <= bound)
+    np.testing.assert_allclose(approx, exact, rtol=1e-10)
 
 
 def test_cannon_kernel_is_paper_kernel_with_sqrt2_width(lrs):
