@@ -48,8 +48,8 @@ _EXACT_TOL = 1e-9
 # zero), its relative error is meaningless even for the dense formula, and its
 # absolute error stays below ~1e-12 of the mean |flux|.
 _NEGLIGIBLE = 1e-4
-# Rows per block of work in transform: ~1 MB of float64 per array.
-_ROW_BLOCK_BYTES = 2**20
+# Rows per block of work in transform: ~2 MB of float64 per array.
+_ROW_BLOCK_BYTES = 2**21
 # Segments at most this long use the dense kernel matrix.
 _DENSE_MAX_PIXELS = 300
 # Dense kernel matrices above this many entries are never built (~240 MB).
@@ -230,6 +230,7 @@ class _KernelOperator:
             self.basis = np.ascontiguousarray(np.stack(bases[:n_full]))
             self.basis_t = np.ascontiguousarray(self.basis.transpose(0, 2, 1))
             self.tail = bases[n_full] if len(bases) > n_full else None
+            self.basis_sparse = sparse.block_diag(bases, format="csr")
             all_nodes = np.concatenate(nodes)
             self.node_kernel = _kernel(all_nodes, all_nodes, self.scale)
             rows = self._sample_rows()
@@ -244,8 +245,14 @@ class _KernelOperator:
         return False
 
     def _apply_blocked(self, mat):
+        return self.evaluate(self.project(mat))
+
+    def project(self, mat):
+        """First factor of a factorised form: ``mat @ B`` (or ``mat @ U``)."""
+        if self.kind == "lowrank":
+            return mat @ self.right
         mat = np.ascontiguousarray(mat, dtype=np.float64)
-        n, n_pix = mat.shape
+        n = mat.shape[0]
         block, n_full, r = self.block, self.n_full, self.n_nodes
         head, n_head_nodes = n_full * block, n_full * r
         # (n, n_full*block) viewed as (n_full, n, block): one batched product.
@@ -257,6 +264,21 @@ class _KernelOperator:
         )
         if self.tail is not None:
             coef[:, n_head_nodes:] = mat[:, head:] @ self.tail
+        return coef
+
+    def project_sparse(self, mat):
+        """``project`` for a sparse matrix (masks: a few pixels per row)."""
+        if self.kind == "lowrank":
+            return np.asarray(mat @ self.right)
+        return (mat @ self.basis_sparse).toarray()
+
+    def evaluate(self, coef):
+        """Second factor: the smoothed values at every pixel from ``project``."""
+        if self.kind == "lowrank":
+            return coef @ self.left_t
+        n, n_pix = coef.shape[0], self.grid.size
+        block, n_full, r = self.block, self.n_full, self.n_nodes
+        head, n_head_nodes = n_full * block, n_full * r
         coef = coef @ self.node_kernel
         out = np.empty((n, n_pix))
         np.matmul(
@@ -278,6 +300,10 @@ class _KernelOperator:
             return (mat @ self.right) @ self.left_t
         return np.asarray((self.matrix @ mat.T).T)
 
+    @property
+    def factorised(self):
+        return self.kind in ("blocked", "lowrank")
+
     def rows(self, idx):
         """Exact kernel rows ``K[idx, :]``."""
         return _kernel(self.grid[idx], self.grid, self.scale)
@@ -289,6 +315,30 @@ class _KernelOperator:
             stop = min(start + 512, self.grid.size)
             out[start:stop] = self.rows(np.arange(start, stop)).sum(axis=1)
         return out
+
+
+def _sparse_mask(bad):
+    """CSR float matrix of a sparse boolean mask, built from its coordinates
+    (much faster than scipy's conversion of the dense boolean array)."""
+    rows, cols = np.nonzero(bad)
+    return sparse.csr_matrix(
+        (np.ones(rows.size), (rows, cols)), shape=bad.shape, dtype=np.float64
+    )
+
+
+def _min_abs_over_valid(top, ok):
+    """Per row, min |top| over valid pixels, or a lower bound of it.
+
+    Rows whose ``top`` is positive everywhere (the usual case) use the plain
+    minimum over all pixels, a lower bound; only the others pay for the masked
+    absolute minimum.
+    """
+    low = np.min(top, axis=1)
+    out = low[:, None].copy()
+    odd = np.flatnonzero(~(low > 0))
+    if odd.size:
+        out[odd, 0] = np.min(np.abs(top[odd]), axis=1, where=ok[odd], initial=np.inf)
+    return out
 
 
 def _flag(eps, top, bot, sum_fw, w_bound):
@@ -336,12 +386,11 @@ def _gaussian_segment(flux, ok, ivar, op):
         w_bound = np.maximum(sum_w, n_pix - sum_w)
         holes = np.flatnonzero(sum_w[:, 0] < n_pix)
         w = None
-        if holes.size and op.kind == "lowrank":
+        if holes.size and op.factorised:
             # Masks are sparse: project them with a sparse product, then share
             # one product with the numerator for the evaluation at all pixels.
-            mask = sparse.csr_matrix(~ok[holes], dtype=np.float64)
-            proj = np.vstack([fw @ op.right, np.asarray(mask @ op.right)])
-            both = proj @ op.left_t
+            mask = _sparse_mask(~ok[holes])
+            both = op.evaluate(np.vstack([op.project(fw), op.project_sparse(mask)]))
             top = both[: flux.shape[0]]
             bot = np.broadcast_to(op.bot0, top.shape).copy()
             bot[holes] -= both[flux.shape[0] :]
@@ -354,8 +403,8 @@ def _gaussian_segment(flux, ok, ivar, op):
     else:
         w = np.where(ok, ivar, 0.0)
         fw *= w
-        if op.kind == "lowrank":  # one pair of products for numerator and weights
-            both = np.vstack([fw @ op.right, w @ op.right]) @ op.left_t
+        if op.factorised:  # one pair of products for numerator and weights
+            both = op.evaluate(op.project(np.vstack([fw, w])))
             top, bot = both[: flux.shape[0]], both[flux.shape[0] :]
         else:
             top = op.apply(fw)
@@ -363,9 +412,11 @@ def _gaussian_segment(flux, ok, ivar, op):
         sum_w = w.sum(axis=1, keepdims=True)
         w_bound = sum_w
     sum_fw = np.linalg.norm(fw, ord=1, axis=1)[:, None]
-    min_top = np.min(np.abs(top), axis=1, where=ok, initial=np.inf)[:, None]
+    min_top = _min_abs_over_valid(top, ok)
     if op.eps > 0.0:
-        min_bot = np.min(bot, axis=1, where=ok, initial=np.inf)[:, None]
+        # The minimum over all pixels is <= that over valid ones: a
+        # conservative (larger) bound, one plain reduction.
+        min_bot = np.min(bot, axis=1)[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             bound = op.eps * (sum_fw / (min_top * min_bot) + w_bound / min_bot)
         rows = np.flatnonzero(~(bound[:, 0] <= _EXACT_TOL) & (sum_w[:, 0] > 0))
