@@ -51,9 +51,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--snr", type=float, nargs=2, default=(20.0, 100.0))
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    data = make_binary_spectra(n_samples=args.n_samples, random_state=args.seed)
+    data = make_binary_spectra(
+        n_samples=args.n_samples, random_state=args.seed, snr_range=tuple(args.snr)
+    )
     # Same seed -> same star split; near noise-free singles = templates.
     clean = make_binary_spectra(
         n_samples=4000,
@@ -72,7 +75,8 @@ def main(argv=None):
     w = out.append
     w(
         f"Command: `nice -n 10 python benchmarks/bench_binary_limits.py "
-        f"--n-samples {args.n_samples} --seed {args.seed}`"
+        f"--n-samples {args.n_samples} --seed {args.seed} "
+        f"--snr {args.snr[0]:g} {args.snr[1]:g}`"
     )
     w("")
     w(
