@@ -22,6 +22,7 @@ wavelength grid:
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from numbers import Integral, Real
@@ -48,6 +49,10 @@ _EXACT_TOL = 1e-9
 # zero), its relative error is meaningless even for the dense formula, and its
 # absolute error stays below ~1e-12 of the mean |flux|.
 _NEGLIGIBLE = 1e-4
+# Blocked fast path: accepted interpolation tail, relative to the continuum,
+# and the smallest denominator (relative to the row's largest) it handles.
+_TAIL_TOL = 1e-11
+_BOT_FLOOR = 1e-3
 # Rows per block of work in transform: ~2 MB of float64 per array.
 _ROW_BLOCK_BYTES = 2**21
 # Segments at most this long use the dense kernel matrix.
@@ -108,6 +113,7 @@ class _KernelOperator:
     def __init__(self, grid, scale):
         self.grid = grid
         self.scale = scale
+        self._precise = None
         n_pix = grid.size
         span = grid[-1] - grid[0]
         self.eps = 0.0
@@ -202,7 +208,28 @@ class _KernelOperator:
         n_pix = self.grid.size
         return np.unique(np.linspace(0, n_pix - 1, min(n_pix, 257)).astype(int))
 
-    def _set_blocked(self, block):
+    def __getstate__(self):
+        # Everything else derives from the grid and scale: a pickled fitted
+        # estimator stays small, and loading rebuilds the same operator.
+        return {"grid": self.grid, "scale": self.scale}
+
+    def __setstate__(self, state):
+        self.__init__(state["grid"], state["scale"])
+        self.bot0 = self.unmasked_denominator()
+
+    def precise(self):
+        """This operator with more nodes (elementwise error ~3e-14), built on
+        first use, for the rows the blocked fast path hands back: it shrinks
+        the set of pixels that need exact kernel rows to a few near zero
+        crossings of the continuum."""
+        if self._precise is None:
+            twin = copy.copy(self)
+            if not twin._set_blocked(self.block, node_counts=(_BLOCK_NODES + 8,)):
+                twin = self
+            self._precise = twin
+        return self._precise
+
+    def _set_blocked(self, block, node_counts=(_BLOCK_NODES, _BLOCK_NODES + 6)):
         """Local Chebyshev interpolation of the kernel in blocks of pixels.
 
         Full blocks of ``block`` pixels are stored as one (n_full, block, r)
@@ -215,7 +242,7 @@ class _KernelOperator:
         starts = list(range(0, n_full * block, block))
         if n_full * block < n_pix:
             starts.append(n_full * block)
-        for n_nodes in (_BLOCK_NODES, _BLOCK_NODES + 6):
+        for n_nodes in node_counts:
             bases, nodes = [], []
             for start in starts:  # a few dozen blocks, once per fit
                 stop = min(start + block, n_pix)
@@ -230,9 +257,19 @@ class _KernelOperator:
             self.basis = np.ascontiguousarray(np.stack(bases[:n_full]))
             self.basis_t = np.ascontiguousarray(self.basis.transpose(0, 2, 1))
             self.tail = bases[n_full] if len(bases) > n_full else None
-            self.basis_sparse = sparse.block_diag(bases, format="csr")
+            basis = sparse.block_diag(bases, format="csr").toarray()
+            self.ones_coef = basis.sum(axis=0)  # project(ones)
+            self.basis_dense = basis
+            # Sparse inputs (masks) go straight to node values: mask @ (B @ Kn).
+            theta = np.pi * (2 * np.arange(n_nodes) + 1) / (2 * n_nodes)
+            # Node values -> Chebyshev coefficients (the two last ones are read).
+            self.cheb_tail = (2.0 / n_nodes) * np.cos(
+                np.outer(theta, [n_nodes - 2, n_nodes - 1])
+            )
             all_nodes = np.concatenate(nodes)
             self.node_kernel = _kernel(all_nodes, all_nodes, self.scale)
+            self.basis_kernel = basis @ self.node_kernel
+            self.bot0_nodes = self.ones_coef @ self.node_kernel
             rows = self._sample_rows()
             unit = np.zeros((rows.size, n_pix))
             unit[np.arange(rows.size), rows] = 1.0
@@ -270,16 +307,20 @@ class _KernelOperator:
         """``project`` for a sparse matrix (masks: a few pixels per row)."""
         if self.kind == "lowrank":
             return np.asarray(mat @ self.right)
-        return (mat @ self.basis_sparse).toarray()
+        return np.asarray(mat @ self.basis_dense)
 
     def evaluate(self, coef):
         """Second factor: the smoothed values at every pixel from ``project``."""
         if self.kind == "lowrank":
             return coef @ self.left_t
-        n, n_pix = coef.shape[0], self.grid.size
+        return self.interpolate(coef @ self.node_kernel)
+
+    def interpolate(self, values):
+        """Blocked form: from values at every block's nodes to every pixel."""
+        n, n_pix = values.shape[0], self.grid.size
         block, n_full, r = self.block, self.n_full, self.n_nodes
         head, n_head_nodes = n_full * block, n_full * r
-        coef = coef @ self.node_kernel
+        coef = values
         out = np.empty((n, n_pix))
         np.matmul(
             coef[:, :n_head_nodes].reshape(n, n_full, r).transpose(1, 0, 2),
@@ -308,6 +349,14 @@ class _KernelOperator:
         """Exact kernel rows ``K[idx, :]``."""
         return _kernel(self.grid[idx], self.grid, self.scale)
 
+    def unmasked_denominator(self):
+        """``K @ 1``: exact for the dense and banded forms; from the factorised
+        form otherwise (its error, <= eps * n_pixels, is covered by the
+        denominator term of the error bound), which avoids P^2 exponentials."""
+        if self.factorised:
+            return self.apply(np.ones((1, self.grid.size)))[0]
+        return self.row_sums()
+
     def row_sums(self):
         """Exact ``K @ 1`` (the denominator for unit weights), in chunks."""
         out = np.empty(self.grid.size)
@@ -320,9 +369,11 @@ class _KernelOperator:
 def _sparse_mask(bad):
     """CSR float matrix of a sparse boolean mask, built from its coordinates
     (much faster than scipy's conversion of the dense boolean array)."""
-    rows, cols = np.nonzero(bad)
+    flat = np.flatnonzero(bad)  # row-major: already CSR order
+    indptr = np.zeros(bad.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(bad, axis=1), out=indptr[1:])
     return sparse.csr_matrix(
-        (np.ones(rows.size), (rows, cols)), shape=bad.shape, dtype=np.float64
+        (np.ones(flat.size), flat % bad.shape[1], indptr), shape=bad.shape
     )
 
 
@@ -366,6 +417,46 @@ def _refine(op, top, bot, fw, w, flagged):
         top[rr, pp] = np.einsum("ij,ij->i", k_rows, fw[rr])
         bot[rr, pp] = np.einsum("ij,ij->i", k_rows, w[rr])
     return int(r_idx.size)
+
+
+def _gaussian_blocked(flux, ok, ivar, op):
+    """Fast path of the blocked form: the continuum interpolated from nodes.
+
+    Numerator and denominator of eq. (1) are evaluated at the Chebyshev nodes
+    of every block (exact to the kernel form's ~1e-13), and their ratio, the
+    continuum, a smooth function on the kernel scale, is interpolated to every
+    pixel in one product. A row is accepted when, in every block, the two
+    highest Chebyshev coefficients of the continuum are below ``_TAIL_TOL`` of
+    its smallest node value (the a-posteriori test of Chebyshev
+    interpolation: the error is of the order of the last coefficients) and the
+    continuum is positive at every node. Other rows (a continuum near zero or
+    changing sign, a row with almost no valid pixel) are returned for the
+    pixel-by-pixel bounded path.
+
+    Returns the continuum of the accepted rows and the boolean accepted mask.
+    """
+    fw = np.where(ok, flux, 0.0)
+    if ivar is None:
+        # Unit weights: the denominator is the unmasked one less the (sparse)
+        # masked pixels' share, straight to node values.
+        top = op.project(fw) @ op.node_kernel
+        bot = op.bot0_nodes - _sparse_mask(~ok) @ op.basis_kernel
+    else:
+        w = np.where(ok, ivar, 0.0)
+        fw *= w
+        top, bot = np.split(op.project(np.vstack([fw, w])) @ op.node_kernel, 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = top / bot
+    n, r = ratio.shape[0], op.n_nodes
+    blocks = ratio.reshape(n, -1, r)  # every block, the tail one included
+    floor = np.min(blocks, axis=2)
+    tail = np.max(np.abs(blocks @ op.cheb_tail), axis=2)
+    # Accepted: positive continuum at every node, a denominator not vanishing
+    # (no block of almost only masked pixels), and a converged interpolant.
+    accepted = np.all((floor > 0) & (tail <= _TAIL_TOL * floor), axis=1) & np.all(
+        bot >= _BOT_FLOOR * np.max(bot, axis=1, keepdims=True), axis=1
+    )
+    return op.interpolate(ratio[accepted]), accepted
 
 
 def _gaussian_segment(flux, ok, ivar, op):
@@ -440,6 +531,25 @@ def _gaussian_segment(flux, ok, ivar, op):
     empty = sum_w[:, 0] <= 0
     cont[empty] = np.nan
     suspect = (min_top[:, 0] == 0) | (empty & ok.any(axis=1))
+    return cont, suspect
+
+
+def _gaussian_any(flux, ok, ivar, op):
+    """Continuum of one segment: the blocked fast path where it is accepted,
+    the pixel-by-pixel bounded path for the other rows."""
+    if op.kind != "blocked":
+        return _gaussian_segment(flux, ok, ivar, op)
+    fast, accepted = _gaussian_blocked(flux, ok, ivar, op)
+    if accepted.all():
+        return fast, np.zeros(flux.shape[0], dtype=bool)
+    cont = np.empty_like(flux)
+    suspect = np.zeros(flux.shape[0], dtype=bool)
+    cont[accepted] = fast
+    rest = ~accepted
+    sub_ivar = None if ivar is None else ivar[rest]
+    cont[rest], suspect[rest] = _gaussian_segment(
+        flux[rest], ok[rest], sub_ivar, op.precise()
+    )
     return cont, suspect
 
 
@@ -757,7 +867,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             if self.method == "gaussian":
                 scale = self.sigma * (np.sqrt(2.0) if self.kernel == "cannon" else 1.0)
                 op = _KernelOperator(grid, scale)
-                op.bot0 = op.row_sums()
+                op.bot0 = op.unmasked_denominator()
                 self._models.append(op)
             elif stop - start >= 2:
                 self._models.append(_SplineBasis(grid, self.knot_spacing))
@@ -869,12 +979,12 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     def _gaussian(self, flux, valid, ivar):
         if len(self.segments_) == 1:
-            return _gaussian_segment(flux, valid, ivar, self._models[0])
+            return _gaussian_any(flux, valid, ivar, self._models[0])
         cont = np.empty_like(flux)
         suspect = np.zeros(flux.shape[0], dtype=bool)
         for (start, stop), op in zip(self.segments_, self._models, strict=True):
             sub_ivar = None if ivar is None else ivar[:, start:stop]
-            c, s = _gaussian_segment(
+            c, s = _gaussian_any(
                 flux[:, start:stop], valid[:, start:stop], sub_ivar, op
             )
             cont[:, start:stop] = c
