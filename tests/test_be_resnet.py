@@ -309,11 +309,6 @@ def test_image_size_contract():
         BeResNet18(width=4, max_epochs=1, zoom=(1.5, 1.0)).fit(X, y)
 
 
-@pytest.mark.xfail(
-    reason="BaseSpectrumClassifier does not yet take extra skorch callbacks "
-    "(_extra_callbacks hook); until it does the cosine LR schedule is not applied",
-    strict=True,
-)
 def test_learning_rate_is_scheduled():
     X, y = _profiles(12, size=16)
     clf = BeResNet18(width=4, max_epochs=3, batch_size=6, random_state=0).fit(X, y)

@@ -273,6 +273,11 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         """Train-time augmentation of one mini-batch (identity by default)."""
         return X
 
+    def _extra_callbacks(self) -> list:
+        """Named skorch callbacks added to training, e.g. an LR schedule
+        (none by default)."""
+        return []
+
     # ------------------------------------------------------------------- API
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -383,6 +388,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                         ),
                     )
                 )
+            callbacks.extend(self._extra_callbacks())
             generator = torch.Generator().manual_seed(seed)
             aug_generator = torch.Generator().manual_seed(seed + 1)
             net = _training_net_class()(

@@ -87,10 +87,8 @@ class BeResNet18(BaseSpectrumClassifier):
     batch_size : int, default=32
         Mini-batch size for training and inference.
     lr : float, default=1e-3
-        Initial Adam learning rate. A cosine decay over ``max_epochs`` is
-        declared in ``_extra_callbacks``; it takes effect once
-        ``BaseSpectrumClassifier`` adds that hook's callbacks to training
-        (until then the rate stays at ``lr``).
+        Initial Adam learning rate, decayed to 0 over ``max_epochs`` by a
+        cosine schedule (the paper's "dynamic learning rate scheduler").
     validation_fraction : float or None, default=None
         Stratified fraction held out for early stopping; None trains all rows
         for ``max_epochs`` epochs as the paper does.
