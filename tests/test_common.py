@@ -56,7 +56,7 @@ CHECK_PARAMS = {
         "width": 2,
         "max_epochs": 12,
         "batch_size": 32,
-        "lr": 1e-2,
+        "lr": 3e-2,
         "augment": False,
         "channels_last": False,
         "random_state": 0,
