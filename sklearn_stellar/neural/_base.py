@@ -137,8 +137,8 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
       pickled), ``classes_``, ``n_features_in_`` and ``history_``; pickle and
       :func:`sklearn.base.clone` round trips work.
 
-    How to subclass
-    ---------------
+    **How to subclass.**
+
     1. Write an ``__init__`` with keyword-only arguments listing the network
        hyper-parameters of the subclass *and* every parameter of the base
        (``max_epochs, batch_size, lr, validation_fraction, patience, device,

@@ -737,13 +737,13 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     Attributes
     ----------
-    wavelength_ : ndarray of shape (n_features_in_,)
+    wavelength_ : ndarray of shape (n_features,)
         The validated grid (pixel index when ``wavelength`` is None).
     segments_ : list of tuple of int
         ``(start, stop)`` column ranges normalised independently.
     n_features_in_ : int
         Number of pixels seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Column names, when X has them.
 
     See Also
