@@ -314,3 +314,21 @@ def test_learning_rate_is_scheduled():
     clf = BeResNet18(width=4, max_epochs=3, batch_size=6, random_state=0).fit(X, y)
     lrs = [h.get("event_lr") for h in clf.history_]
     assert lrs[0] == pytest.approx(1e-3) and lrs[-1] < lrs[0]
+
+
+def test_uint8_images_are_not_cast_to_float64_in_full():
+    import tracemalloc
+
+    X, y = _profiles(12, size=32)
+    assert X.dtype == np.uint8
+    clf = BeResNet18(width=2, max_epochs=1, batch_size=6, random_state=0).fit(X, y)
+    big = np.repeat(X, 40, axis=0)  # 480 images, 0.5 MB as uint8
+    expected = clf.predict_proba(big.astype(np.float32))
+    tracemalloc.start()
+    proba = clf.predict_proba(big)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # uint8 / 255 is rounded from float64, float32 / 255 in float32: 1 ulp apart.
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+    # A float64 copy of the batch alone would take 8x the uint8 images.
+    assert peak < 4 * big.nbytes

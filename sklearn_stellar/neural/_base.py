@@ -227,6 +227,10 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     """
 
     _allow_nan = False
+    # dtypes kept as they are by validation (others become the first one); a
+    # subclass whose _prepare_X scales compact inputs per batch (uint8 images)
+    # lists them so that X is never cast to float64 in full.
+    _input_dtypes = (np.float64, np.float32)
 
     _parameter_constraints: dict = {
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -290,7 +294,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             self,
             X,
             y,
-            dtype=[np.float64, np.float32],
+            dtype=list(self._input_dtypes),
             ensure_all_finite="allow-nan" if self._allow_nan else True,
             reset=reset,
         )

@@ -149,6 +149,10 @@ class BeResNet18(BaseSpectrumClassifier):
         "channels_last": ["boolean"],
     }
 
+    # HalphaRasterizer's uint8 images stay uint8 until _prepare_X scales each
+    # batch (float64 validation would take 8x their memory).
+    _input_dtypes = (np.float64, np.float32, np.uint8)
+
     def __init__(
         self,
         *,
