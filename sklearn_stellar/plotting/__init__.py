@@ -1,3 +1,0 @@
-"""plotting subpackage of sklearn-stellar."""
-
-__all__ = []
