@@ -12,13 +12,18 @@ from sklearn.utils import Bunch, check_random_state
 
 from ..preprocessing import air_to_vacuum, log_linear_grid, resample
 from ._home import get_data_home
+from ._miles import (
+    MILES_STEP,
+    miles_wavelength,
+    read_miles_params,
+    read_miles_spectra,
+)
 
 __all__ = ["make_be_spectra", "BE_MORPHOLOGIES", "NON_BE_MORPHOLOGIES"]
 
 C_KMS = 299792.458
 HALPHA_VAC = 6564.614  # Angstrom, vacuum
 MRS_RESOLUTION = 7500.0
-MILES_START, MILES_STEP, MILES_NPIX, MILES_FWHM = 3540.5, 0.9, 4300, 2.5
 
 #: Be morphologies (seed 004 Figs. 4, 7, A1, A2) and their default shares.
 BE_MORPHOLOGIES = {
@@ -54,31 +59,14 @@ def _load_hot_stars(data_home: str, min_teff: float):
     library itself, e.g. Be or P Cygni supergiants) are left out so that the
     negatives are clean.
     """
-    from astropy.io import fits
-
     folder = Path(data_home) / "libraries" / "miles"
-    path = folder / "MILES_params.db"
-    try:
-        table = np.loadtxt(path, comments="#", ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read MILES parameters from {path}: {exc}") from exc
-    ids, teff, logg = table[:, 0].astype(int), table[:, 1], table[:, 2]
+    ids, teff, logg, _ = read_miles_params(folder)
     keep = (teff >= min_teff) & (teff < 60000)  # 99999: unknown in MILES
     ids, teff, logg = ids[keep], teff[keep], logg[keep]
-    flux = np.full((len(ids), MILES_NPIX), np.nan)
-    # One FITS file per star: reading files is inherently a loop.
-    for k, star in enumerate(ids):
-        fpath = folder / f"MILES_res2.50_star_m{star:04d}V.fits"
-        if not fpath.exists():
-            continue
-        with fits.open(fpath) as hdul:
-            data = np.asarray(hdul[0].data, dtype=np.float64)
-        if data.shape == (MILES_NPIX,):
-            flux[k] = data
-    wave = MILES_START + MILES_STEP * np.arange(MILES_NPIX)
+    flux, ok = read_miles_spectra(folder, ids)
+    wave = miles_wavelength()
     cont = (np.abs(wave - 6510.0) < 20) | (np.abs(wave - 6615.0) < 15)
     core = np.abs(wave - 6562.8) < 4.0
-    ok = np.all(np.isfinite(flux), axis=1) & np.all(flux > 0, axis=1)
     level = np.median(np.where(ok[:, None], flux, 1.0)[:, cont], axis=1)
     absorbing = np.max(np.where(ok[:, None], flux, 1.0)[:, core], axis=1) < level
     ok &= absorbing

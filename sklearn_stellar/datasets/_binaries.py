@@ -21,12 +21,17 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from ..preprocessing import air_to_vacuum, log_linear_grid, resample
 from ._home import get_data_home
+from ._miles import (
+    MILES_FWHM,
+    MILES_STEP,
+    miles_wavelength,
+    read_miles_params,
+    read_miles_spectra,
+)
 
 __all__ = ["make_binary_spectra", "main_sequence_relation"]
 
 C_KMS = 299792.458
-MILES_FWHM = 2.5  # Angstrom, constant over the MILES range
-MILES_START, MILES_STEP, MILES_NPIX = 3540.5, 0.9, 4300
 LAMOST_R = 1800.0
 
 # Main-sequence Teff (K), mass (Msun) and log10 L/Lsun: approximate dwarf
@@ -87,59 +92,20 @@ def _band_fraction(teff, lo, hi):
     return band / (sigma * t[:, 0] ** 4)
 
 
-def _read_params(folder: Path):
-    path = folder / "MILES_params.db"
-    try:
-        table = np.loadtxt(path, comments="#", ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read MILES parameters from {path}: {exc}") from exc
-    if table.shape[1] != 4:
-        raise ValueError(
-            f"{path}: expected 4 columns (MILES id, Teff, log g, [Fe/H]), got "
-            f"{table.shape[1]}."
-        )
-    return table[:, 0].astype(int), table[:, 1], table[:, 2], table[:, 3]
-
-
 @functools.lru_cache(maxsize=4)
 def _load_dwarfs(data_home: str):
     """MILES dwarfs (log g > 4, 2700 < Teff < 6500 K): ids, params, spectra."""
-    from astropy.io import fits
-
     folder = Path(data_home) / "libraries" / "miles"
-    ids, teff, logg, feh = _read_params(folder)
+    ids, teff, logg, feh = read_miles_params(folder)
     keep = (logg > 4.0) & (teff > 2700.0) & (teff < 6500.0) & (feh > -5)
     ids, teff, logg, feh = ids[keep], teff[keep], logg[keep], feh[keep]
-    flux = np.empty((len(ids), MILES_NPIX))
-    present = np.ones(len(ids), dtype=bool)
-    # One FITS file per star: reading files is inherently a loop.
-    for k, star in enumerate(ids):
-        path = folder / f"MILES_res2.50_star_m{star:04d}V.fits"
-        if not path.exists():
-            present[k] = False
-            continue
-        with fits.open(path) as hdul:
-            data = np.asarray(hdul[0].data, dtype=np.float64)
-            head = hdul[0].header
-        if (
-            data.shape != (MILES_NPIX,)
-            or abs(head["CRVAL1"] - MILES_START) > 1e-6
-            or abs(head["CDELT1"] - MILES_STEP) > 1e-9
-        ):
-            raise ValueError(
-                f"{path}: expected {MILES_NPIX} pixels from {MILES_START} A in steps "
-                f"of {MILES_STEP} A, got shape {data.shape}, CRVAL1="
-                f"{head['CRVAL1']}, CDELT1={head['CDELT1']}."
-            )
-        flux[k] = data
-    bad = ~np.all(np.isfinite(flux), axis=1) | np.any(flux <= 0, axis=1)
-    present &= ~bad
+    flux, present = read_miles_spectra(folder, ids)
     if present.sum() < 20:
         raise ValueError(
             f"only {int(present.sum())} usable MILES dwarf spectra found in {folder}; "
             "the binary data set needs the MILES library (see docs/data.rst)."
         )
-    wave_air = MILES_START + MILES_STEP * np.arange(MILES_NPIX)
+    wave_air = miles_wavelength()
     return (
         ids[present],
         teff[present],
