@@ -5,13 +5,12 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ..lines import equivalent_width
-from ..lines._common import window_in_medium, window_weights
-from ..utils import check_wavelength
+from ..lines._common import window_in_medium
+from ..lines._equivalent_width import _fit_ew_windows, _measure_ew_windows
 
 __all__ = ["EWFilter"]
 
@@ -145,14 +144,8 @@ class EWFilter(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
-        grid = check_wavelength(self.wavelength, n_features=X.shape[1])
-        for window, _, _ in _check_cuts(self.cuts):
-            window_weights(grid, *window_in_medium(window, self.medium), name="cuts")
-        self.normalizer_ = None
-        if self.normalizer is not None:
-            self.normalizer_ = clone(self.normalizer).fit(X)
-        return self
+        windows = [window for window, _, _ in _check_cuts(self.cuts)]
+        return _fit_ew_windows(self, X, windows, name="cuts")
 
     def transform(self, X):
         """Equivalent width (Angstrom) of each spectrum in each cut's window.
@@ -161,18 +154,8 @@ class EWFilter(TransformerMixin, BaseEstimator):
         -------
         ew : ndarray of shape (n_spectra, n_cuts)
         """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
-        )
-        if self.normalizer_ is not None:
-            X = np.asarray(self.normalizer_.transform(X), dtype=np.float64)
-        grid = np.asarray(self.wavelength, dtype=np.float64)
-        return np.column_stack(
-            [
-                equivalent_width(X, grid, window, self.continuum, medium=self.medium)
-                for window, _, _ in _check_cuts(self.cuts)
-            ]
+        return _measure_ew_windows(
+            self, X, [window for window, _, _ in _check_cuts(self.cuts)]
         )
 
     def pass_mask(self, X, measurements=None):

@@ -257,14 +257,7 @@ class EWTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
-        grid = check_wavelength(self.wavelength, n_features=X.shape[1])
-        for window in self._windows():
-            window_weights(grid, *window_in_medium(window, self.medium), name="windows")
-        self.normalizer_ = None
-        if self.normalizer is not None:
-            self.normalizer_ = clone(self.normalizer).fit(X)
-        return self
+        return _fit_ew_windows(self, X, self._windows(), name="windows")
 
     def transform(self, X):
         """Equivalent width of each spectrum in each window.
@@ -278,18 +271,7 @@ class EWTransformer(TransformerMixin, BaseEstimator):
         ew : ndarray of shape (n_spectra, n_windows)
             Angstrom, positive for absorption.
         """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
-        )
-        if self.normalizer_ is not None:
-            X = np.asarray(self.normalizer_.transform(X), dtype=np.float64)
-        grid = np.asarray(self.wavelength, dtype=np.float64)
-        columns = [
-            equivalent_width(X, grid, window, self.continuum, medium=self.medium)
-            for window in self._windows()
-        ]
-        return np.column_stack(columns) if columns else np.empty((X.shape[0], 0))
+        return _measure_ew_windows(self, X, self._windows())
 
     def get_feature_names_out(self, input_features=None):
         """Names ``ew_<lo>_<hi>`` of the windows (air, Angstrom)."""
@@ -302,3 +284,32 @@ class EWTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _fit_ew_windows(estimator, X, windows, *, name):
+    """``fit`` shared by the EW estimators: validate X, the grid and every
+    window (stated in air) on it, and fit the optional ``normalizer``."""
+    X = validate_data(estimator, X, ensure_all_finite="allow-nan", dtype=np.float64)
+    grid = check_wavelength(estimator.wavelength, n_features=X.shape[1])
+    for window in windows:
+        window_weights(grid, *window_in_medium(window, estimator.medium), name=name)
+    estimator.normalizer_ = None
+    if estimator.normalizer is not None:
+        estimator.normalizer_ = clone(estimator.normalizer).fit(X)
+    return estimator
+
+
+def _measure_ew_windows(estimator, X, windows):
+    """``transform`` shared by the EW estimators: one EW column per window."""
+    check_is_fitted(estimator)
+    X = validate_data(
+        estimator, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
+    )
+    if estimator.normalizer_ is not None:
+        X = np.asarray(estimator.normalizer_.transform(X), dtype=np.float64)
+    grid = np.asarray(estimator.wavelength, dtype=np.float64)
+    columns = [
+        equivalent_width(X, grid, window, estimator.continuum, medium=estimator.medium)
+        for window in windows
+    ]
+    return np.column_stack(columns) if columns else np.empty((X.shape[0], 0))
