@@ -197,11 +197,16 @@ def main():
         default=100,
         help="spectra for the slow make_smoothing_spline peer (ours timed on the same)",
     )
+    parser.add_argument(
+        "--method", choices=["gaussian", "spline", "both"], default="both"
+    )
     args = parser.parse_args()
     wave, flux, ivar = load_lrs(args.n_spectra)
     print(f"LAMOST LRS: {flux.shape}, {np.isnan(flux).sum()} masked pixels")
-    bench_gaussian(wave, flux, ivar, args.repeat)
-    bench_spline(wave, flux, args.repeat, args.n_smoothing)
+    if args.method in ("gaussian", "both"):
+        bench_gaussian(wave, flux, ivar, args.repeat)
+    if args.method in ("spline", "both"):
+        bench_spline(wave, flux, args.repeat, args.n_smoothing)
 
 
 if __name__ == "__main__":

@@ -270,6 +270,10 @@ class _KernelOperator:
             self.node_kernel = _kernel(all_nodes, all_nodes, self.scale)
             self.basis_kernel = basis @ self.node_kernel
             self.bot0_nodes = self.ones_coef @ self.node_kernel
+            # Masked pixels come in runs: the kernel summed over a run, at every
+            # node, is a difference of two rows of this cumulative table.
+            self.cum_basis_kernel = np.zeros((n_pix + 1, all_nodes.size))
+            np.cumsum(self.basis_kernel, axis=0, out=self.cum_basis_kernel[1:])
             rows = self._sample_rows()
             unit = np.zeros((rows.size, n_pix))
             unit[np.arange(rows.size), rows] = 1.0
@@ -284,7 +288,7 @@ class _KernelOperator:
     def _apply_blocked(self, mat):
         return self.evaluate(self.project(mat))
 
-    def project(self, mat):
+    def project(self, mat, out=None):
         """First factor of a factorised form: ``mat @ B`` (or ``mat @ U``)."""
         if self.kind == "lowrank":
             return mat @ self.right
@@ -293,7 +297,7 @@ class _KernelOperator:
         block, n_full, r = self.block, self.n_full, self.n_nodes
         head, n_head_nodes = n_full * block, n_full * r
         # (n, n_full*block) viewed as (n_full, n, block): one batched product.
-        coef = np.empty((n, self.node_kernel.shape[0]))
+        coef = np.empty((n, self.node_kernel.shape[0])) if out is None else out
         np.matmul(
             mat[:, :head].reshape(n, n_full, block).transpose(1, 0, 2),
             self.basis,
@@ -302,6 +306,50 @@ class _KernelOperator:
         if self.tail is not None:
             coef[:, n_head_nodes:] = mat[:, head:] @ self.tail
         return coef
+
+    def masked_share(self, bad):
+        """Blocked form: ``bad @ K`` at every node for a boolean mask ``bad``.
+
+        Computed from the runs of masked pixels (LAMOST masks are a few runs
+        per spectrum: bad columns, arm ends, dead pixels) and the cumulative
+        table of the kernel at the nodes: O(runs x nodes) per call, against
+        O(masked pixels x nodes) for a sparse product.
+        """
+        n_rows, n_pix = bad.shape
+        out = np.zeros((n_rows, self.cum_basis_kernel.shape[1]))
+        flat = np.flatnonzero(bad)  # row-major, sorted (a 1-D scan is fast)
+        if flat.size == 0:
+            return out
+        rows = flat // n_pix
+        # A run ends where the next masked pixel is not the next pixel of the
+        # same row.
+        ends = np.flatnonzero((np.diff(flat) != 1) | (np.diff(rows) != 0))
+        starts = np.concatenate([[0], ends + 1])
+        ends = np.concatenate([ends, [flat.size - 1]])
+        run_rows = rows[starts]
+        offset = run_rows * n_pix
+        share = self.cum_basis_kernel[flat[ends] - offset + 1]
+        share -= self.cum_basis_kernel[flat[starts] - offset]
+        first = np.flatnonzero(np.diff(run_rows, prepend=-1))
+        out[run_rows[first]] = np.add.reduceat(share, first, axis=0)
+        return out
+
+    def node_sums(self, fw, bad, w):
+        """Blocked form: numerator and denominator of eq. (1) at every node.
+
+        ``fw`` is the (weighted) flux with masked pixels at zero; ``w`` the
+        weights, or None for unit weights, whose denominator is the unmasked
+        one less the masked runs' share.
+        """
+        n, n_nodes = fw.shape[0], self.node_kernel.shape[0]
+        if w is None:
+            top = self.project(fw) @ self.node_kernel
+            return top, self.bot0_nodes - self.masked_share(bad)
+        coef = np.empty((2 * n, n_nodes))
+        self.project(fw, out=coef[:n])
+        self.project(w, out=coef[n:])
+        both = coef @ self.node_kernel
+        return both[:n], both[n:]
 
     def project_sparse(self, mat):
         """``project`` for a sparse matrix (masks: a few pixels per row)."""
@@ -436,15 +484,11 @@ def _gaussian_blocked(flux, ok, ivar, op):
     Returns the continuum of the accepted rows and the boolean accepted mask.
     """
     fw = np.where(ok, flux, 0.0)
-    if ivar is None:
-        # Unit weights: the denominator is the unmasked one less the (sparse)
-        # masked pixels' share, straight to node values.
-        top = op.project(fw) @ op.node_kernel
-        bot = op.bot0_nodes - _sparse_mask(~ok) @ op.basis_kernel
-    else:
+    w = None
+    if ivar is not None:
         w = np.where(ok, ivar, 0.0)
         fw *= w
-        top, bot = np.split(op.project(np.vstack([fw, w])) @ op.node_kernel, 2)
+    top, bot = op.node_sums(fw, ~ok, w)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = top / bot
     n, r = ratio.shape[0], op.n_nodes
@@ -477,7 +521,9 @@ def _gaussian_segment(flux, ok, ivar, op):
         w_bound = np.maximum(sum_w, n_pix - sum_w)
         holes = np.flatnonzero(sum_w[:, 0] < n_pix)
         w = None
-        if holes.size and op.factorised:
+        if op.kind == "blocked":
+            top, bot = (op.interpolate(v) for v in op.node_sums(fw, ~ok, None))
+        elif holes.size and op.factorised:
             # Masks are sparse: project them with a sparse product, then share
             # one product with the numerator for the evaluation at all pixels.
             mask = _sparse_mask(~ok[holes])
@@ -494,7 +540,9 @@ def _gaussian_segment(flux, ok, ivar, op):
     else:
         w = np.where(ok, ivar, 0.0)
         fw *= w
-        if op.factorised:  # one pair of products for numerator and weights
+        if op.kind == "blocked":
+            top, bot = (op.interpolate(v) for v in op.node_sums(fw, ~ok, w))
+        elif op.factorised:  # one pair of products for numerator and weights
             both = op.evaluate(op.project(np.vstack([fw, w])))
             top, bot = both[: flux.shape[0]], both[flux.shape[0] :]
         else:
@@ -534,23 +582,23 @@ def _gaussian_segment(flux, ok, ivar, op):
     return cont, suspect
 
 
-def _gaussian_any(flux, ok, ivar, op):
-    """Continuum of one segment: the blocked fast path where it is accepted,
-    the pixel-by-pixel bounded path for the other rows."""
+def _gaussian_fast(flux, ok, ivar, op):
+    """Continuum of one segment where the fast path takes it.
+
+    Returns the continuum, the per-row ``suspect`` flag of
+    :func:`_gaussian_segment` and the rows the blocked fast path hands back
+    (their continuum is left unset): the caller collects those over a whole
+    call and sends them to :func:`_gaussian_segment` together, once.
+    """
+    none = np.zeros(flux.shape[0], dtype=bool)
     if op.kind != "blocked":
-        return _gaussian_segment(flux, ok, ivar, op)
+        return (*_gaussian_segment(flux, ok, ivar, op), none)
     fast, accepted = _gaussian_blocked(flux, ok, ivar, op)
     if accepted.all():
-        return fast, np.zeros(flux.shape[0], dtype=bool)
+        return fast, none, none
     cont = np.empty_like(flux)
-    suspect = np.zeros(flux.shape[0], dtype=bool)
     cont[accepted] = fast
-    rest = ~accepted
-    sub_ivar = None if ivar is None else ivar[rest]
-    cont[rest], suspect[rest] = _gaussian_segment(
-        flux[rest], ok[rest], sub_ivar, op.precise()
-    )
-    return cont, suspect
+    return cont, none, ~accepted
 
 
 def _banded_cholesky_solve(band, rhs):
@@ -674,7 +722,8 @@ def _segments(grid, max_gap):
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _check_ivar(ivar, shape):
+def _check_ivar_array(ivar, shape):
+    """Type and shape of ``ivar``; its values are checked block by block."""
     try:
         arr = np.asarray(ivar, dtype=np.float64)
     except (TypeError, ValueError):
@@ -686,11 +735,16 @@ def _check_ivar(ivar, shape):
         raise ValueError(
             f"`ivar` must have the same shape as X {shape}, got {arr.shape}."
         )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("`ivar` contains NaN or inf; use 0 for masked pixels.")
-    if np.any(arr < 0):
-        raise ValueError(f"`ivar` must be >= 0, got a minimum of {arr.min()!r}.")
     return arr
+
+
+def _check_ivar_values(ivar):
+    """Finite and non-negative inverse variances (NaN fails ``>= 0`` too)."""
+    if not np.all((ivar >= 0) & (ivar < np.inf)):
+        if not np.all(np.isfinite(ivar)):
+            raise ValueError("`ivar` contains NaN or inf; use 0 for masked pixels.")
+        raise ValueError(f"`ivar` must be >= 0, got a minimum of {ivar.min()!r}.")
+    return ivar
 
 
 class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -930,16 +984,18 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def _normalize(self, X, ivar, return_continuum):
         check_is_fitted(self)
         _check_2d(X)
+        # Finiteness is checked block by block below, on data already in cache
+        # (a separate pass over X costs as much as the smoothing products).
         X = validate_data(
             self,
             X,
             reset=False,
-            ensure_all_finite="allow-nan",
+            ensure_all_finite=False,
             dtype=[np.float64, np.float32],
         )
         flux = X.astype(np.float64, copy=False)
         if ivar is not None:
-            ivar = _check_ivar(ivar, X.shape)
+            ivar = _check_ivar_array(ivar, X.shape)
         n_rows, n_pix = flux.shape
         out = np.empty(flux.shape, dtype=X.dtype)
         # Rows are independent: work on blocks of rows small enough for the
@@ -947,49 +1003,88 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         # little, and memory stays bounded whatever the number of spectra.
         step = max(1, _ROW_BLOCK_BYTES // (8 * n_pix))
         report = _UnusableReport()
+        handed_back = [[] for _ in self.segments_]
         for start in range(0, n_rows, step):
             rows = slice(start, min(start + step, n_rows))
-            out[rows] = self._normalize_rows(
-                flux[rows],
-                None if ivar is None else ivar[rows],
+            block_ivar = None if ivar is None else _check_ivar_values(ivar[rows])
+            for k, refused in enumerate(
+                self._normalize_rows(
+                    flux[rows],
+                    block_ivar,
+                    out[rows],
+                    return_continuum,
+                    report.offset(start),
+                )
+            ):
+                handed_back[k].append(np.flatnonzero(refused) + start)
+        for k, segment_rows in enumerate(handed_back):
+            self._normalize_handed_back(
+                k,
+                np.concatenate(segment_rows),
+                flux,
+                ivar,
+                out,
                 return_continuum,
-                report.offset(start),
+                report,
             )
         report.warn()
         return out
 
-    def _normalize_rows(self, flux, ivar, return_continuum, report):
+    def _normalize_rows(self, flux, ivar, out, return_continuum, report):
+        """Normalise one block of rows into ``out``; return, per segment, the
+        rows the Gaussian fast path handed back (their output is not set)."""
         valid = np.isfinite(flux)
+        if not valid.all() and np.isinf(flux[~valid]).any():
+            raise ValueError(
+                "Input X contains infinity; mark masked pixels with NaN instead."
+            )
         if self.method == "gaussian":
-            cont, suspect = self._gaussian(flux, valid, ivar)
+            cont, suspect, refused = self._gaussian(flux, valid, ivar)
         else:
             cont = self._spline(flux, valid, ivar)
             suspect = np.ones(flux.shape[0], dtype=bool)
+            refused = [np.zeros(flux.shape[0], dtype=bool)] * len(self.segments_)
         usable = valid if ivar is None else valid & (ivar > 0)
         report.add(cont, usable, suspect)
-        if return_continuum:
-            return cont
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.divide(flux, cont, out=cont)
-        if np.any(suspect):
-            sub = out[suspect]
-            sub[~np.isfinite(sub) & valid[suspect]] = np.nan
-            out[suspect] = sub
-        return out
+        _finish(flux, cont, valid, suspect, out, return_continuum)
+        return refused
+
+    def _normalize_handed_back(
+        self, k, rows, flux, ivar, out, return_continuum, report
+    ):
+        """The exact bounded path, in one call, for the rows of segment ``k``
+        that the fast path handed back anywhere in this call."""
+        if rows.size == 0:
+            return
+        start, stop = self.segments_[k]
+        sub_flux = flux[rows, start:stop]
+        sub_ivar = None if ivar is None else ivar[rows, start:stop]
+        valid = np.isfinite(sub_flux)
+        cont, suspect = _gaussian_segment(
+            sub_flux, valid, sub_ivar, self._models[k].precise()
+        )
+        usable = valid if sub_ivar is None else valid & (sub_ivar > 0)
+        report.add_lost(rows, cont, usable, suspect)
+        sub_out = np.empty_like(out[rows, start:stop])
+        _finish(sub_flux, cont, valid, suspect, sub_out, return_continuum)
+        out[rows, start:stop] = sub_out
 
     def _gaussian(self, flux, valid, ivar):
         if len(self.segments_) == 1:
-            return _gaussian_any(flux, valid, ivar, self._models[0])
+            cont, suspect, refused = _gaussian_fast(flux, valid, ivar, self._models[0])
+            return cont, suspect, [refused]
         cont = np.empty_like(flux)
         suspect = np.zeros(flux.shape[0], dtype=bool)
+        refused = []
         for (start, stop), op in zip(self.segments_, self._models, strict=True):
             sub_ivar = None if ivar is None else ivar[:, start:stop]
-            c, s = _gaussian_any(
+            c, s, r = _gaussian_fast(
                 flux[:, start:stop], valid[:, start:stop], sub_ivar, op
             )
             cont[:, start:stop] = c
             suspect |= s
-        return cont, suspect
+            refused.append(r)
+        return cont, suspect, refused
 
     def _spline(self, flux, valid, ivar):
         cont = np.full_like(flux, np.nan)
@@ -1021,6 +1116,21 @@ def _check_2d(X):
         )
 
 
+def _finish(flux, cont, valid, suspect, out, return_continuum):
+    """Write ``flux / cont`` (or ``cont``) into ``out``; in rows whose
+    continuum may vanish, a usable pixel without a finite result becomes NaN
+    (the report has counted it)."""
+    if return_continuum:
+        out[...] = cont
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(flux, cont, out=out)
+    if np.any(suspect):
+        sub = out[suspect]
+        sub[~np.isfinite(sub) & valid[suspect]] = np.nan
+        out[suspect] = sub
+
+
 class _UnusableReport:
     """Collects, block by block, rows with no usable pixel and pixels with no
     continuum, and warns once for the whole call."""
@@ -1037,13 +1147,19 @@ class _UnusableReport:
         bad = ~usable.any(axis=1)
         self.no_usable += (np.flatnonzero(bad) + self._start).tolist()
         check = np.flatnonzero(suspect & ~bad)
-        if check.size:
-            sub = cont[check]
-            lost = ((sub == 0) | np.isnan(sub)) & usable[check]
-            if np.any(lost):
-                rows = check[lost.any(axis=1)] + self._start
-                self.lost_rows += rows.tolist()
-                self.n_lost += int(lost.sum())
+        self.add_lost(check + self._start, cont[check], usable[check])
+
+    def add_lost(self, rows, cont, usable, suspect=None):
+        """Count usable pixels of ``rows`` (global indices) whose continuum is
+        zero or undefined; ``suspect`` (optional) restricts the check."""
+        if suspect is not None:
+            rows, cont, usable = rows[suspect], cont[suspect], usable[suspect]
+        if rows.size == 0:
+            return
+        lost = ((cont == 0) | np.isnan(cont)) & usable
+        if np.any(lost):
+            self.lost_rows += sorted(set(rows[lost.any(axis=1)].tolist()))
+            self.n_lost += int(lost.sum())
 
     def warn(self):
         if self.no_usable:
