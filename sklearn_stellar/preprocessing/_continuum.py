@@ -307,17 +307,71 @@ class _KernelOperator:
             coef[:, n_head_nodes:] = mat[:, head:] @ self.tail
         return coef
 
-    def masked_share(self, bad):
-        """Blocked form: ``bad @ K`` at every node for a boolean mask ``bad``.
+    def repair_masked(self, flux, coef, ivar=None, w_coef=None):
+        """Blocked form: fix node coefficients spoilt by NaN pixels.
+
+        ``coef`` is ``project(flux)`` (or ``project(flux * ivar)``, with
+        ``w_coef = project(ivar)``) computed on the raw rows: a NaN only
+        spoils the coefficients of its own block, since ``B`` is block
+        diagonal. Those (row, block) pairs are projected again with their
+        non-finite pixels at zero weight, so the full array is never scanned
+        for NaN. Returns the sorted flat indices of the non-finite pixels;
+        raises ValueError if one of them is infinite.
+        """
+        n, n_pix = flux.shape
+        r, n_full, block = self.n_nodes, self.n_full, self.block
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, huge values
+            sums = coef.reshape(-1, r).sum(axis=1)
+        pairs = np.flatnonzero(~np.isfinite(sums))
+        if pairs.size == 0:
+            return pairs
+        rows, blocks = np.divmod(pairs, coef.shape[1] // r)
+        flat = []
+        for in_tail in (False, True):  # full blocks, then the shorter tail one
+            sel = (blocks == n_full) if in_tail else (blocks < n_full)
+            if not sel.any():
+                continue
+            rr, bb = rows[sel], blocks[sel]
+            seg = self._block_pixels(flux, rr, bb, in_tail)
+            if in_tail:
+                basis = np.broadcast_to(self.tail, (rr.size, *self.tail.shape))
+            else:
+                basis = self.basis[bb]
+            bad = ~np.isfinite(seg)
+            if np.isinf(seg[bad]).any():
+                raise ValueError(
+                    "Input X contains infinity; mark masked pixels with NaN instead."
+                )
+            seg[bad] = 0.0
+            if ivar is not None:
+                wseg = self._block_pixels(ivar, rr, bb, in_tail)
+                wseg[bad] = 0.0
+                seg *= wseg
+                w_coef.reshape(n, -1, r)[rr, bb] = np.einsum("mp,mpr->mr", wseg, basis)
+            coef.reshape(n, -1, r)[rr, bb] = np.einsum("mp,mpr->mr", seg, basis)
+            m_idx, p_idx = np.nonzero(bad)
+            flat.append(rr[m_idx] * n_pix + bb[m_idx] * block + p_idx)
+        return np.sort(np.concatenate(flat))
+
+    def _block_pixels(self, mat, rows, blocks, in_tail):
+        """Copies of the pixels of (row, block) pairs: (n_pairs, block)."""
+        head = self.n_full * self.block
+        if in_tail:
+            return mat[rows, head:]
+        n = mat.shape[0]
+        return mat[:, :head].reshape(n, self.n_full, self.block)[rows, blocks]
+
+    def masked_share(self, flat, shape):
+        """Blocked form: ``bad @ K`` at every node for a boolean mask ``bad`` of
+        ``shape``, given as the sorted flat indices of its True entries.
 
         Computed from the runs of masked pixels (LAMOST masks are a few runs
         per spectrum: bad columns, arm ends, dead pixels) and the cumulative
         table of the kernel at the nodes: O(runs x nodes) per call, against
         O(masked pixels x nodes) for a sparse product.
         """
-        n_rows, n_pix = bad.shape
+        n_rows, n_pix = shape
         out = np.zeros((n_rows, self.cum_basis_kernel.shape[1]))
-        flat = np.flatnonzero(bad)  # row-major, sorted (a 1-D scan is fast)
         if flat.size == 0:
             return out
         rows = flat // n_pix
@@ -334,17 +388,17 @@ class _KernelOperator:
         out[run_rows[first]] = np.add.reduceat(share, first, axis=0)
         return out
 
-    def node_sums(self, fw, bad, w):
+    def node_sums(self, fw, bad_flat, w):
         """Blocked form: numerator and denominator of eq. (1) at every node.
 
         ``fw`` is the (weighted) flux with masked pixels at zero; ``w`` the
         weights, or None for unit weights, whose denominator is the unmasked
-        one less the masked runs' share.
+        one less the share of the masked pixels (flat indices ``bad_flat``).
         """
         n, n_nodes = fw.shape[0], self.node_kernel.shape[0]
         if w is None:
             top = self.project(fw) @ self.node_kernel
-            return top, self.bot0_nodes - self.masked_share(bad)
+            return top, self.bot0_nodes - self.masked_share(bad_flat, fw.shape)
         coef = np.empty((2 * n, n_nodes))
         self.project(fw, out=coef[:n])
         self.project(w, out=coef[n:])
@@ -363,13 +417,13 @@ class _KernelOperator:
             return coef @ self.left_t
         return self.interpolate(coef @ self.node_kernel)
 
-    def interpolate(self, values):
+    def interpolate(self, values, out=None):
         """Blocked form: from values at every block's nodes to every pixel."""
         n, n_pix = values.shape[0], self.grid.size
         block, n_full, r = self.block, self.n_full, self.n_nodes
         head, n_head_nodes = n_full * block, n_full * r
         coef = values
-        out = np.empty((n, n_pix))
+        out = np.empty((n, n_pix)) if out is None else out
         np.matmul(
             coef[:, :n_head_nodes].reshape(n, n_full, r).transpose(1, 0, 2),
             self.basis_t,
@@ -467,7 +521,7 @@ def _refine(op, top, bot, fw, w, flagged):
     return int(r_idx.size)
 
 
-def _gaussian_blocked(flux, ok, ivar, op):
+def _gaussian_blocked(flux, ivar, op, out=None):
     """Fast path of the blocked form: the continuum interpolated from nodes.
 
     Numerator and denominator of eq. (1) are evaluated at the Chebyshev nodes
@@ -475,32 +529,53 @@ def _gaussian_blocked(flux, ok, ivar, op):
     continuum, a smooth function on the kernel scale, is interpolated to every
     pixel in one product. A row is accepted when, in every block, the two
     highest Chebyshev coefficients of the continuum are below ``_TAIL_TOL`` of
-    its smallest node value (the a-posteriori test of Chebyshev
+    the row's smallest node value (the a-posteriori test of Chebyshev
     interpolation: the error is of the order of the last coefficients) and the
     continuum is positive at every node. Other rows (a continuum near zero or
-    changing sign, a row with almost no valid pixel) are returned for the
+    changing sign, a row with almost no valid pixel) are handed back for the
     pixel-by-pixel bounded path.
 
-    Returns the continuum of the accepted rows and the boolean accepted mask.
+    ``flux`` is C-contiguous with NaN at masked pixels: it is projected as
+    it is and the few blocks spoilt by NaN are repaired
+    (:meth:`_KernelOperator.repair_masked`), so a batch costs one read of
+    ``flux``, the products and one write of the continuum (into ``out`` if
+    given, float64).
+
+    Returns the continuum (unset in refused rows), the accepted mask and the
+    mask of rows without any usable pixel.
     """
-    fw = np.where(ok, flux, 0.0)
-    w = None
-    if ivar is not None:
-        w = np.where(ok, ivar, 0.0)
-        fw *= w
-    top, bot = op.node_sums(fw, ~ok, w)
+    n, n_pix = flux.shape
+    if ivar is None:
+        coef = op.project(flux)
+        bad_flat = op.repair_masked(flux, coef)
+        top = coef @ op.node_kernel
+        bot = op.bot0_nodes - op.masked_share(bad_flat, flux.shape)
+        empty = np.bincount(bad_flat // n_pix, minlength=n) == n_pix
+    else:
+        coef = np.empty((2 * n, op.node_kernel.shape[0]))
+        with np.errstate(invalid="ignore"):  # inf * 0 is rejected below
+            op.project(flux * ivar, out=coef[:n])
+        op.project(ivar, out=coef[n:])
+        op.repair_masked(flux, coef[:n], ivar, coef[n:])
+        top, bot = np.split(coef @ op.node_kernel, 2)
+        # The Lagrange basis sums to one at every pixel: sum(coef_w) = sum(w).
+        empty = ~(coef[n:].sum(axis=1) > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = top / bot
-    n, r = ratio.shape[0], op.n_nodes
-    blocks = ratio.reshape(n, -1, r)  # every block, the tail one included
-    floor = np.min(blocks, axis=2)
-    tail = np.max(np.abs(blocks @ op.cheb_tail), axis=2)
-    # Accepted: positive continuum at every node, a denominator not vanishing
-    # (no block of almost only masked pixels), and a converged interpolant.
-    accepted = np.all((floor > 0) & (tail <= _TAIL_TOL * floor), axis=1) & np.all(
-        bot >= _BOT_FLOOR * np.max(bot, axis=1, keepdims=True), axis=1
+    # The two highest Chebyshev coefficients of every block, as one product.
+    tail = ratio.reshape(-1, op.n_nodes) @ op.cheb_tail
+    tail = np.maximum(np.abs(tail[:, 0]), np.abs(tail[:, 1])).reshape(n, -1)
+    # Accepted: positive continuum at every node, a converged interpolant in
+    # every block (tail against the row's smallest node value: one cheap row
+    # reduction, stricter than per block) and a denominator not vanishing (no
+    # block of almost only masked pixels).
+    floor = np.min(ratio, axis=1)
+    accepted = (
+        (floor > 0)
+        & np.all(tail <= (_TAIL_TOL * floor)[:, None], axis=1)
+        & (np.min(bot, axis=1) >= _BOT_FLOOR * np.max(bot, axis=1))
     )
-    return op.interpolate(ratio[accepted]), accepted
+    return op.interpolate(ratio, out=out), accepted, empty
 
 
 def _gaussian_segment(flux, ok, ivar, op):
@@ -522,7 +597,9 @@ def _gaussian_segment(flux, ok, ivar, op):
         holes = np.flatnonzero(sum_w[:, 0] < n_pix)
         w = None
         if op.kind == "blocked":
-            top, bot = (op.interpolate(v) for v in op.node_sums(fw, ~ok, None))
+            top, bot = (
+                op.interpolate(v) for v in op.node_sums(fw, np.flatnonzero(~ok), None)
+            )
         elif holes.size and op.factorised:
             # Masks are sparse: project them with a sparse product, then share
             # one product with the numerator for the evaluation at all pixels.
@@ -541,7 +618,7 @@ def _gaussian_segment(flux, ok, ivar, op):
         w = np.where(ok, ivar, 0.0)
         fw *= w
         if op.kind == "blocked":
-            top, bot = (op.interpolate(v) for v in op.node_sums(fw, ~ok, w))
+            top, bot = (op.interpolate(v) for v in op.node_sums(fw, None, w))
         elif op.factorised:  # one pair of products for numerator and weights
             both = op.evaluate(op.project(np.vstack([fw, w])))
             top, bot = both[: flux.shape[0]], both[flux.shape[0] :]
@@ -583,7 +660,7 @@ def _gaussian_segment(flux, ok, ivar, op):
 
 
 def _gaussian_fast(flux, ok, ivar, op):
-    """Continuum of one segment where the fast path takes it.
+    """Continuum of one segment (of several) where the fast path takes it.
 
     Returns the continuum, the per-row ``suspect`` flag of
     :func:`_gaussian_segment` and the rows the blocked fast path hands back
@@ -593,11 +670,9 @@ def _gaussian_fast(flux, ok, ivar, op):
     none = np.zeros(flux.shape[0], dtype=bool)
     if op.kind != "blocked":
         return (*_gaussian_segment(flux, ok, ivar, op), none)
-    fast, accepted = _gaussian_blocked(flux, ok, ivar, op)
-    if accepted.all():
-        return fast, none, none
-    cont = np.empty_like(flux)
-    cont[accepted] = fast
+    if ivar is not None:
+        ivar = np.ascontiguousarray(ivar)
+    cont, accepted, _ = _gaussian_blocked(np.ascontiguousarray(flux), ivar, op)
     return cont, none, ~accepted
 
 
@@ -1033,6 +1108,18 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def _normalize_rows(self, flux, ivar, out, return_continuum, report):
         """Normalise one block of rows into ``out``; return, per segment, the
         rows the Gaussian fast path handed back (their output is not set)."""
+        n_rows = flux.shape[0]
+        if self.method == "gaussian" and self._models[0].kind == "blocked":
+            if len(self.segments_) == 1:
+                # A float64 output doubles as the continuum's buffer (one
+                # array less through the cache); the division is in place.
+                buffer = out if out.dtype == np.float64 else None
+                cont, accepted, empty = _gaussian_blocked(
+                    flux, ivar, self._models[0], buffer
+                )
+                report.add_empty(empty)
+                _finish(flux, cont, None, None, out, return_continuum)
+                return [~accepted]
         valid = np.isfinite(flux)
         if not valid.all() and np.isinf(flux[~valid]).any():
             raise ValueError(
@@ -1042,8 +1129,8 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             cont, suspect, refused = self._gaussian(flux, valid, ivar)
         else:
             cont = self._spline(flux, valid, ivar)
-            suspect = np.ones(flux.shape[0], dtype=bool)
-            refused = [np.zeros(flux.shape[0], dtype=bool)] * len(self.segments_)
+            suspect = np.ones(n_rows, dtype=bool)
+            refused = [np.zeros(n_rows, dtype=bool)] * len(self.segments_)
         usable = valid if ivar is None else valid & (ivar > 0)
         report.add(cont, usable, suspect)
         _finish(flux, cont, valid, suspect, out, return_continuum)
@@ -1070,9 +1157,6 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         out[rows, start:stop] = sub_out
 
     def _gaussian(self, flux, valid, ivar):
-        if len(self.segments_) == 1:
-            cont, suspect, refused = _gaussian_fast(flux, valid, ivar, self._models[0])
-            return cont, suspect, [refused]
         cont = np.empty_like(flux)
         suspect = np.zeros(flux.shape[0], dtype=bool)
         refused = []
@@ -1121,11 +1205,12 @@ def _finish(flux, cont, valid, suspect, out, return_continuum):
     continuum may vanish, a usable pixel without a finite result becomes NaN
     (the report has counted it)."""
     if return_continuum:
-        out[...] = cont
+        if cont is not out:
+            out[...] = cont
         return
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(flux, cont, out=out)
-    if np.any(suspect):
+    if suspect is not None and np.any(suspect):
         sub = out[suspect]
         sub[~np.isfinite(sub) & valid[suspect]] = np.nan
         out[suspect] = sub
@@ -1148,6 +1233,10 @@ class _UnusableReport:
         self.no_usable += (np.flatnonzero(bad) + self._start).tolist()
         check = np.flatnonzero(suspect & ~bad)
         self.add_lost(check + self._start, cont[check], usable[check])
+
+    def add_empty(self, empty):
+        """Rows (of the current block) without any usable pixel."""
+        self.no_usable += (np.flatnonzero(empty) + self._start).tolist()
 
     def add_lost(self, rows, cont, usable, suspect=None):
         """Count usable pixels of ``rows`` (global indices) whose continuum is
