@@ -515,7 +515,7 @@ def _flag(eps, top, bot, sum_fw, w_bound):
 def _refine(op, top, bot, fw, w, flagged):
     """Recompute flagged entries of top and bot with exact kernel rows."""
     r_idx, p_idx = np.nonzero(flagged)
-    chunk = max(1, 8_000_000 // op.grid.size)
+    chunk = max(1, _ROW_BLOCK_BYTES // (8 * op.grid.size))  # cache-sized
     for start in range(0, r_idx.size, chunk):
         rr, pp = r_idx[start : start + chunk], p_idx[start : start + chunk]
         k_rows = op.rows(pp)
@@ -825,7 +825,8 @@ def _check_ivar_array(ivar, shape):
 
 def _check_ivar_values(ivar):
     """Finite and non-negative inverse variances (NaN fails ``>= 0`` too)."""
-    if not np.all((ivar >= 0) & (ivar < np.inf)):
+    # Two read-only reductions; a NaN makes the minimum NaN, failing ">= 0".
+    if not (ivar.min() >= 0 and ivar.max() < np.inf):
         if not np.all(np.isfinite(ivar)):
             raise ValueError("`ivar` contains NaN or inf; use 0 for masked pixels.")
         raise ValueError(f"`ivar` must be >= 0, got a minimum of {ivar.min()!r}.")
