@@ -262,8 +262,6 @@ class _KernelOperator:
             self.tail = bases[n_full] if len(bases) > n_full else None
             basis = sparse.block_diag(bases, format="csr").toarray()
             self.ones_coef = basis.sum(axis=0)  # project(ones)
-            self.basis_dense = basis
-            # Sparse inputs (masks) go straight to node values: mask @ (B @ Kn).
             theta = np.pi * (2 * np.arange(n_nodes) + 1) / (2 * n_nodes)
             # Node values -> Chebyshev coefficients (the two last ones are read).
             self.cheb_tail = (2.0 / n_nodes) * np.cos(
@@ -271,12 +269,12 @@ class _KernelOperator:
             )
             all_nodes = np.concatenate(nodes)
             self.node_kernel = _kernel(all_nodes, all_nodes, self.scale)
-            self.basis_kernel = basis @ self.node_kernel
+            basis_kernel = basis @ self.node_kernel
             self.bot0_nodes = self.ones_coef @ self.node_kernel
             # Masked pixels come in runs: the kernel summed over a run, at every
             # node, is a difference of two rows of this cumulative table.
             self.cum_basis_kernel = np.zeros((n_pix + 1, all_nodes.size))
-            np.cumsum(self.basis_kernel, axis=0, out=self.cum_basis_kernel[1:])
+            np.cumsum(basis_kernel, axis=0, out=self.cum_basis_kernel[1:])
             rows = self._sample_rows()
             unit = np.zeros((rows.size, n_pix))
             unit[np.arange(rows.size), rows] = 1.0
@@ -409,10 +407,9 @@ class _KernelOperator:
         return both[:n], both[n:]
 
     def project_sparse(self, mat):
-        """``project`` for a sparse matrix (masks: a few pixels per row)."""
-        if self.kind == "lowrank":
-            return np.asarray(mat @ self.right)
-        return np.asarray(mat @ self.basis_dense)
+        """Low-rank form: ``project`` for a sparse matrix (masks: a few pixels
+        per row; the blocked form uses :meth:`masked_share`)."""
+        return np.asarray(mat @ self.right)
 
     def evaluate(self, coef):
         """Second factor: the smoothed values at every pixel from ``project``."""
