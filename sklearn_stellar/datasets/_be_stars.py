@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 import numbers
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import convolve1d, gaussian_filter1d
 from sklearn.utils import Bunch, check_random_state
 
 from ..preprocessing import air_to_vacuum, log_linear_grid, resample
@@ -20,6 +21,8 @@ from ._miles import (
 )
 
 __all__ = ["make_be_spectra", "BE_MORPHOLOGIES", "NON_BE_MORPHOLOGIES"]
+
+logger = logging.getLogger(__name__)
 
 C_KMS = 299792.458
 HALPHA_VAC = 6564.614  # Angstrom, vacuum
@@ -37,6 +40,55 @@ BE_MORPHOLOGIES = {
 #: Non-Be morphologies (seed 004 Fig. 5) and their default shares.
 NON_BE_MORPHOLOGIES = {"absorption": 0.7, "weak_featured": 0.3}
 
+#: Seed 004 section 4.1.1: the H-alpha peak is searched for in 6551-6579 A
+#: (air) after smoothing with a Bartlett window whose width (MRS pixels)
+#: depends on the S/N (Table 1: lower S/N bound, width).
+PEAK_SEARCH_AIR = (6551.0, 6579.0)
+BARTLETT_WIDTHS = ((0.0, 15), (20.0, 10), (40.0, 9), (60.0, 8), (100.0, 7))
+BARTLETT_WIDTHS += ((120.0, 6), (150.0, 5))
+#: A weak emission counts as a Be feature only if its peak stands this many
+#: smoothed-noise sigmas above the valleys beside it.
+MIN_PEAK_SIGMA = 5.0
+#: Be morphologies defined by an emission peak (shell_on_absorption is defined
+#: by its shell core instead, and its emission may be invisible).
+EMISSION_PEAK_MORPHOLOGIES = (
+    "single_peak",
+    "double_peak_symmetric",
+    "double_peak_asymmetric",
+    "weak_emission_in_absorption",
+    "shell_on_emission",
+)
+_MAX_DRAWS = 50
+# Host vetting: depth(8 A) / depth(4 A) of photospheric H-alpha profiles of
+# MILES O/B/A stars is <= 0.74; HD 112028 (shell-like, 0.94) and MILES 853
+# (filled inner wings, 2.4) are above this.
+_SHOULDER_RATIO = 0.85
+# Disk inclination (sin i) and V/R asymmetry ranges per morphology, and the
+# emission peak height: log-uniform in (lo, hi) continuum units or, when the
+# flag is set, uniform in (lo, hi) times the photospheric absorption depth
+# (weak emission, 15-80 % of it, stays below the continuum: positive EW).
+_SIN_I = {
+    "single_peak": (0.02, 0.2),
+    "double_peak_symmetric": (0.4, 0.85),
+    "double_peak_asymmetric": (0.4, 0.85),
+    "weak_emission_in_absorption": (0.1, 0.85),
+    "shell_on_emission": (0.86, 1.0),
+    "shell_on_absorption": (0.86, 1.0),
+}
+_ASYMMETRY = {
+    "double_peak_asymmetric": (0.2, 0.6),
+    "shell_on_emission": (0.0, 0.4),
+    "shell_on_absorption": (0.0, 0.4),
+}
+_HEIGHT = {
+    "single_peak": (0.3, 4.0, False),
+    "double_peak_symmetric": (0.3, 4.0, False),
+    "double_peak_asymmetric": (0.3, 4.0, False),
+    "weak_emission_in_absorption": (0.15, 0.8, True),
+    "shell_on_emission": (0.3, 2.5, False),
+    "shell_on_absorption": (0.1, 1.2, True),
+}
+
 
 def _check_pair(value, name, lo, hi):
     try:
@@ -50,14 +102,40 @@ def _check_pair(value, name, lo, hi):
     return a, b
 
 
+def _shell_or_filled(flux, wave, cont):
+    """True for an H-alpha profile with a flat shoulder or filled inner wings.
+
+    Depths below a linear continuum through ``cont``, averaged over both
+    wings, at 4 and 8 A from 6562.8 A (air): True where
+    ``depth(8 A) >= _SHOULDER_RATIO * depth(4 A)``.
+    """
+    coef = np.polynomial.polynomial.polyfit(wave[cont] - 6562.8, flux[:, cont].T, 1)
+
+    def depth(offset):
+        idx = [np.argmin(np.abs(wave - 6562.8 - s * offset)) for s in (-1, 1)]
+        level = coef[0][:, None] + coef[1][:, None] * (wave[idx] - 6562.8)
+        return np.mean(1.0 - flux[:, idx] / level, axis=1)
+
+    return depth(8.0) >= _SHOULDER_RATIO * depth(4.0)
+
+
 @functools.lru_cache(maxsize=2)
 def _load_hot_stars(data_home: str, min_teff: float):
     """MILES stars hotter than ``min_teff`` whose H-alpha is in absorption.
 
-    Returns ids, Teff, log g and fluxes on the MILES air grid. Stars whose
-    H-alpha core rises above the local continuum (emission-line stars in the
-    library itself, e.g. Be or P Cygni supergiants) are left out so that the
-    negatives are clean.
+    Returns ids, Teff, log g and fluxes on the MILES air grid. Every host
+    must be a plain absorption star, since the same hosts make the non-Be
+    class. Two vetting steps leave out library stars whose own H-alpha already
+    looks like a Be feature:
+
+    * the core rises above the local continuum (emission-line stars, e.g. Be
+      or P Cygni supergiants);
+    * the profile does not deepen inwards between 8 and 4 A from the line
+      centre (depth at +-8 A >= ``_SHOULDER_RATIO`` times the depth at +-4 A):
+      a photospheric (Stark- or rotation-broadened) profile always does, so a
+      flat shoulder under a narrow core is a shell absorption from a disk seen
+      edge-on (what ``shell_on_absorption`` draws), and a shallower profile at
+      4 A than at 8 A is emission filling the inner wings.
     """
     folder = Path(data_home) / "libraries" / "miles"
     ids, teff, logg, _ = read_miles_params(folder)
@@ -68,8 +146,9 @@ def _load_hot_stars(data_home: str, min_teff: float):
     cont = (np.abs(wave - 6510.0) < 20) | (np.abs(wave - 6615.0) < 15)
     core = np.abs(wave - 6562.8) < 4.0
     level = np.median(np.where(ok[:, None], flux, 1.0)[:, cont], axis=1)
-    absorbing = np.max(np.where(ok[:, None], flux, 1.0)[:, core], axis=1) < level
-    ok &= absorbing
+    safe = np.where(ok[:, None], flux, 1.0)
+    absorbing = np.max(safe[:, core], axis=1) < level
+    ok &= absorbing & ~_shell_or_filled(safe, wave, cont)
     if ok.sum() < 10:
         raise ValueError(
             f"only {int(ok.sum())} usable MILES stars with Teff >= {min_teff} K in "
@@ -132,6 +211,43 @@ def _disk_profiles(velocity, sin_i, r_disk, m_index, v_crit, asym, phase, sigma)
     return prof / prof.max(axis=1, keepdims=True)
 
 
+def _peak_significance(norm_flux, grid, snr, where=None):
+    """How clearly seed 004's peak search sees an H-alpha peak, in sigmas.
+
+    ``norm_flux`` (n, n_pixels) are noiseless continuum-normalised profiles on
+    the vacuum MRS ``grid``, ``snr`` their continuum S/N per pixel. Each
+    profile is smoothed with the Bartlett window of its S/N bin (seed Table 1)
+    and, inside the peak-search window 6551-6579 A (air), the prominence of its
+    highest local maximum is measured: the peak's height above the higher of
+    the lowest points on its left and on its right (0 for a profile without a
+    local maximum, e.g. a plain absorption line). The prominence is divided by
+    the noise of the smoothed profile, ``sqrt(sum w**2) / sum w / snr`` for
+    window weights ``w``. With ``where`` (n, n_pixels) boolean, only peaks at
+    pixels where it is True count (e.g. where the disk emission is).
+    """
+    lo, hi = air_to_vacuum(np.array(PEAK_SEARCH_AIR))
+    band = (grid >= lo) & (grid <= hi)
+    bounds = np.array([b for b, _ in BARTLETT_WIDTHS])
+    which = np.searchsorted(bounds, snr, side="right") - 1
+    smooth = np.empty((len(snr), int(band.sum())))
+    noise = np.empty(len(snr))
+    for k, (_, width) in enumerate(BARTLETT_WIDTHS):  # 7 S/N bins, not spectra
+        rows = which == k
+        if rows.any():
+            w = np.bartlett(width + 2)[1:-1]  # `width` non-zero weights
+            smooth[rows] = convolve1d(
+                norm_flux[rows], w / w.sum(), axis=1, mode="nearest"
+            )[:, band]
+            noise[rows] = np.sqrt(np.sum(w**2)) / w.sum() / snr[rows]
+    left = np.minimum.accumulate(smooth, axis=1)
+    right = np.minimum.accumulate(smooth[:, ::-1], axis=1)[:, ::-1]
+    prominence = smooth - np.maximum(left, right)
+    if where is not None:
+        prominence = np.where(where[:, band], prominence, 0.0)
+    prominence = prominence.max(axis=1)
+    return prominence / noise
+
+
 def make_be_spectra(
     n_samples: int = 2000,
     *,
@@ -189,33 +305,60 @@ def make_be_spectra(
         ``morphology`` (one of :data:`BE_MORPHOLOGIES` or
         :data:`NON_BE_MORPHOLOGIES`); ``snr``; ``metadata`` an
         :class:`astropy.table.Table` (``split, star, teff, logg, morphology,
-        snr, vsini, sin_i, peak_height, shell_depth, ew_emission``); ``DESCR``.
+        snr, vsini, sin_i, peak_height, shell_depth, ew_emission, peak_sigma,
+        snr_redrawn``, see Notes); ``DESCR``.
     (data, target) : tuple
         When ``return_X_y`` is True.
 
     Notes
     -----
     Recipe. Each spectrum starts from a MILES star with Teff >= ``min_teff``
-    whose own H-alpha is in absorption (library emission-line stars are left
-    out), the same pool for both classes so that the host type does not give
-    the class away. All spectra are rotationally broadened (v sin i uniform
-    in 0-350 km/s, Gray's kernel), converted from air to vacuum and resampled
-    onto the MRS grid. Be spectra get the emission of a Keplerian disk
-    (outer radius 3-20 stellar radii, emissivity ~ r^-(2..3.5), critical
-    velocity 400-550 km/s, local broadening 10 km/s and the MRS resolution)
-    whose geometry sets the morphology: ``single_peak`` (sin i < 0.2),
-    symmetric and asymmetric (V/R, one-armed density wave of amplitude
-    0.2-0.6) double peaks (sin i 0.4-0.85), ``weak_emission_in_absorption``
-    (the emission is 15-80 % of the photospheric absorption depth, and at
-    least 5 noise sigmas, so the profile stays mostly below the continuum:
-    positive EW, seed Fig. 3, 7d),
-    and shell profiles (sin i > 0.85: a narrow absorption core of depth
-    0.2-0.8 and width 15-50 km/s, sometimes off-centre, on top of emission or
-    of absorption with weak emission, seed Figs. A1, A2). Non-Be spectra are
-    the broadened library profile (``absorption``) or the same diluted by a
-    featureless continuum of 0.5-3 times the stellar flux
-    (``weak_featured``). Then a smooth random instrumental response
-    (quadratic, +-15 %) and Gaussian noise at the drawn S/N are applied.
+    whose own H-alpha is a plain photospheric absorption, the same pool for
+    both classes so that the host type does not give the class away. All
+    spectra are rotationally broadened (v sin i uniform in 0-350 km/s, Gray's
+    kernel), converted from air to vacuum and resampled onto the MRS grid. Be
+    spectra get the emission of a Keplerian disk (outer radius 3-20 stellar
+    radii, emissivity ~ r^-(2..3.5), critical velocity 400-550 km/s, local
+    broadening 10 km/s and the MRS resolution) whose geometry sets the
+    morphology: ``single_peak`` (sin i < 0.2), symmetric and asymmetric (V/R,
+    one-armed density wave of amplitude 0.2-0.6) double peaks (sin i
+    0.4-0.85), ``weak_emission_in_absorption`` (the emission is 15-80 % of the
+    photospheric absorption depth, so the profile stays mostly below the
+    continuum: positive EW, seed Fig. 3, 7d), and shell profiles (sin i >
+    0.85: a narrow absorption core of depth 0.2-0.8 and width 15-50 km/s,
+    sometimes off-centre, on top of emission or of absorption with weak
+    emission, seed Figs. A1, A2). Non-Be spectra are the broadened library
+    profile (``absorption``) or the same diluted by a featureless continuum of
+    0.5-3 times the stellar flux (``weak_featured``). Then a smooth random
+    instrumental response (quadratic, +-15 %) and Gaussian noise at the drawn
+    S/N are applied.
+
+    Host vetting. A host labelled non-Be must not show a Be feature itself.
+    Library stars are left out when their H-alpha core rises above the
+    continuum (emission-line stars), or when the profile does not deepen
+    inwards between 8 and 4 A from the line centre (depth at 8 A >= 0.85 times
+    the depth at 4 A; photospheric profiles of MILES O/B/A stars have <= 0.74):
+    a flat shoulder under a narrow deep core is a shell absorption (HD 112028,
+    A1 III, 0.94), inner wings shallower than the outer ones are filled by
+    emission (HD 216916, 2.4). Both would otherwise be "non-Be" spectra that
+    look like ``shell_on_absorption`` or ``weak_emission_in_absorption``.
+
+    Emission floor. Seed 004 labelled a star Be only after its peak search
+    (section 4.1.1: local maxima in 6551-6579 A after smoothing with a
+    Bartlett window of 5-15 pixels depending on the S/N, Table 1) found an
+    H-alpha peak and a visual inspection confirmed it. A drawn emission that
+    no such search could see at the spectrum's S/N is not a Be star of that
+    sample. So every emission morphology (all but ``shell_on_absorption``,
+    which is recognised by its shell core) is kept only when, in the
+    noiseless profile smoothed like the seed's, the emission peak stands
+    ``MIN_PEAK_SIGMA`` = 5 smoothed-noise sigmas above the lower of the valleys
+    around it (its prominence; ``peak_sigma`` in the metadata); otherwise its
+    disk geometry and height are drawn again (rejection sampling, i.e. the
+    distribution conditioned on being detectable, as in a visually selected
+    sample). After 10 failed draws (a host with a shallow absorption at low
+    S/N, where no weak emission is visible at all) the S/N is also redrawn
+    upwards (``snr_redrawn``). About 14 % of the weak emissions and < 1 % of
+    the others fail a first draw with the default parameters.
 
     Resolution: MILES has 2.5 A FWHM (R ~ 2600 at H-alpha), coarser than MRS
     (R ~ 7500, 0.9 A). A spectrum cannot be sharpened, so the photospheric
@@ -316,57 +459,60 @@ def make_be_spectra(
     norm = photo / continuum
     velocity = (grid / HALPHA_VAC - 1.0) * C_KMS
 
-    # Disk geometry per morphology.
+    # Disk geometry and emission strength per morphology; `draw` fills them
+    # for some rows (redrawn below for Be spectra whose peak is undetectable).
     is_be = target == 1
-    sin_i = np.zeros(n_samples)
-    asym = np.zeros(n_samples)
-    shell = np.zeros(n_samples)
-    height = np.zeros(n_samples)
-
-    def pick(name):
-        return morphology == name
-
-    single, dsym, dasym = (
-        pick("single_peak"),
-        pick("double_peak_symmetric"),
-        pick("double_peak_asymmetric"),
+    sin_i, asym, phase, r_disk, m_index, v_crit, height, shell, centre = (
+        np.zeros(n_samples) for _ in range(9)
     )
-    weak, shell_em, shell_abs = (
-        pick("weak_emission_in_absorption"),
-        pick("shell_on_emission"),
-        pick("shell_on_absorption"),
-    )
-    sin_i[single] = rng.uniform(0.02, 0.2, single.sum())
-    sin_i[dsym | dasym] = rng.uniform(0.4, 0.85, (dsym | dasym).sum())
-    sin_i[weak] = rng.uniform(0.1, 0.85, weak.sum())
-    sin_i[shell_em | shell_abs] = rng.uniform(0.86, 1.0, (shell_em | shell_abs).sum())
-    asym[dasym] = rng.uniform(0.2, 0.6, dasym.sum())
-    asym[shell_em | shell_abs] = rng.uniform(0.0, 0.4, (shell_em | shell_abs).sum())
-    phase = rng.uniform(0, 2 * np.pi, n_samples)
-    r_disk = rng.uniform(3.0, 20.0, n_samples)
-    m_index = rng.uniform(2.0, 3.5, n_samples)
-    v_crit = rng.uniform(400.0, 550.0, n_samples)
-    sigma = np.hypot(10.0, C_KMS / MRS_RESOLUTION / 2.3548)
+    width = np.ones(n_samples)  # shell core width (km/s), used where shell > 0
     depth = 1.0 - norm[:, np.abs(velocity) < 60].min(axis=1)  # absorption depth
-    height[single | dsym | dasym] = np.exp(
-        rng.uniform(np.log(0.3), np.log(4.0), (single | dsym | dasym).sum())
-    )
-    height[shell_em] = np.exp(rng.uniform(np.log(0.3), np.log(2.5), shell_em.sum()))
-    # Weak emission: 15-80 % of the absorption depth but at least 5 noise
-    # sigmas (a bump the seed's visual inspection could see), below the depth.
-    height[weak] = np.minimum(
-        np.maximum(depth[weak] * rng.uniform(0.15, 0.8, weak.sum()), 5.0 / snr[weak]),
-        0.9 * depth[weak],
-    )
-    height[shell_abs] = depth[shell_abs] * rng.uniform(0.1, 1.2, shell_abs.sum())
-    shell[shell_em | shell_abs] = rng.uniform(0.2, 0.8, (shell_em | shell_abs).sum())
+
+    def draw(rows):
+        for name, (s_lo, s_hi) in _SIN_I.items():  # six morphologies
+            sel = rows[morphology[rows] == name]
+            sin_i[sel] = rng.uniform(s_lo, s_hi, sel.size)
+            asym[sel] = rng.uniform(*_ASYMMETRY.get(name, (0.0, 0.0)), sel.size)
+            lo_h, hi_h, relative = _HEIGHT[name]
+            if relative:
+                height[sel] = rng.uniform(lo_h, hi_h, sel.size) * depth[sel]
+            else:
+                height[sel] = np.exp(rng.uniform(np.log(lo_h), np.log(hi_h), sel.size))
+            if name.startswith("shell"):
+                shell[sel] = rng.uniform(0.2, 0.8, sel.size)
+                centre[sel] = rng.normal(0.0, 15.0, sel.size)
+                width[sel] = rng.uniform(15.0, 50.0, sel.size)
+        phase[rows] = rng.uniform(0, 2 * np.pi, rows.size)
+        r_disk[rows] = rng.uniform(3.0, 20.0, rows.size)
+        m_index[rows] = rng.uniform(2.0, 3.5, rows.size)
+        v_crit[rows] = rng.uniform(400.0, 550.0, rows.size)
+
+    sigma = np.hypot(10.0, C_KMS / MRS_RESOLUTION / 2.3548)
+    dv = velocity[1] - velocity[0]
+    vgrid = np.arange(-1500.0, 1500.0 + dv, dv)
+    pos = np.clip((velocity - vgrid[0]) / dv, 0.0, len(vgrid) - 1.000001)
+    i0 = pos.astype(np.int64)
+    frac = pos - i0
 
     flux = norm.copy()
-    ew_emission = np.zeros(n_samples)
-    if is_be.any():
-        rows = np.flatnonzero(is_be)
-        dv = velocity[1] - velocity[0]
-        vgrid = np.arange(-1500.0, 1500.0 + dv, dv)
+    emission = np.zeros_like(norm)
+    peak_sigma = np.full(n_samples, np.nan)
+    rows = np.flatnonzero(is_be)
+    draw(rows)
+    needs_peak = np.isin(morphology, EMISSION_PEAK_MORPHOLOGIES)
+    # Rejection sampling (a loop over attempts, each vectorised over the
+    # rows still to draw): an emission Be spectrum is kept only when seed 004's
+    # peak search would see its emission peak at the spectrum's S/N.
+    snr_redrawn = np.zeros(n_samples, dtype=bool)
+    for attempt in range(_MAX_DRAWS):
+        if not rows.size:
+            break
+        if attempt >= 10:
+            # Still invisible after 10 draws: a host with a shallow absorption
+            # at a low S/N, where no weak emission can be seen; such a star
+            # enters a visually selected sample only at a higher S/N.
+            snr[rows] = np.exp(rng.uniform(np.log(snr[rows]), np.log(snr_hi)))
+            snr_redrawn[rows] = True
         prof = _disk_profiles(
             vgrid,
             sin_i[rows],
@@ -377,21 +523,29 @@ def make_be_spectra(
             phase[rows],
             sigma,
         )
-        pos = np.clip((velocity - vgrid[0]) / dv, 0.0, len(vgrid) - 1.000001)
-        i0 = pos.astype(np.int64)
-        frac = pos - i0
-        emission = prof[:, i0] * (1.0 - frac) + prof[:, i0 + 1] * frac
-        emission *= height[rows, None]
-        flux[rows] = norm[rows] + emission
-        ew_emission[rows] = -np.trapezoid(emission, grid, axis=1)
-        sh = rows[shell[rows] > 0]
-        if len(sh):
-            centre = rng.normal(0.0, 15.0, len(sh))
-            width = rng.uniform(15.0, 50.0, len(sh))
-            core = shell[sh, None] * np.exp(
-                -0.5 * ((velocity[None, :] - centre[:, None]) / width[:, None]) ** 2
-            )
-            flux[sh] *= 1.0 - core
+        em = (prof[:, i0] * (1.0 - frac) + prof[:, i0 + 1] * frac) * height[rows, None]
+        core = shell[rows, None] * np.exp(
+            -0.5 * ((velocity[None, :] - centre[rows, None]) / width[rows, None]) ** 2
+        )
+        emission[rows] = em
+        flux[rows] = (norm[rows] + em) * (1.0 - core)
+        peak_sigma[rows] = _peak_significance(
+            flux[rows], grid, snr[rows], where=em >= 0.25 * em.max(axis=1)[:, None]
+        )
+        rows = rows[needs_peak[rows] & (peak_sigma[rows] < MIN_PEAK_SIGMA)]
+        draw(rows)
+    if rows.size:
+        raise RuntimeError(
+            f"{rows.size} Be spectra got no detectable emission peak in "
+            f"{_MAX_DRAWS} draws; widen `snr_range` upwards or raise `min_teff`."
+        )
+    if snr_redrawn.any():
+        logger.info(
+            "%d Be spectra had their S/N redrawn upwards to make the emission "
+            "peak detectable.",
+            int(snr_redrawn.sum()),
+        )
+    ew_emission = -np.trapezoid(emission, grid, axis=1)
     dilute = morphology == "weak_featured"
     k = rng.uniform(0.5, 3.0, dilute.sum())
     flux[dilute] = (flux[dilute] + k[:, None]) / (1.0 + k[:, None])
@@ -428,6 +582,8 @@ def make_be_spectra(
             "peak_height": height,
             "shell_depth": shell,
             "ew_emission": ew_emission,
+            "peak_sigma": peak_sigma,
+            "snr_redrawn": snr_redrawn,
         }
     )
     if return_X_y:
