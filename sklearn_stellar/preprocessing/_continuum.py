@@ -389,22 +389,31 @@ class _KernelOperator:
         out[run_rows[first]] = np.add.reduceat(share, first, axis=0)
         return out
 
-    def node_sums(self, fw, bad_flat, w):
+    def node_sums(self, flux, ivar=None):
         """Blocked form: numerator and denominator of eq. (1) at every node.
 
-        ``fw`` is the (weighted) flux with masked pixels at zero; ``w`` the
-        weights, or None for unit weights, whose denominator is the unmasked
-        one less the share of the masked pixels (flat indices ``bad_flat``).
+        ``flux`` holds NaN at masked pixels: it is projected as it is and the
+        few blocks NaN spoilt are repaired (:meth:`repair_masked`), so the
+        rows are read once and never scanned for NaN. With unit weights
+        (``ivar`` None) the denominator is the unmasked one less the masked
+        runs' share (:meth:`masked_share`). Returns ``top``, ``bot`` (n_rows,
+        n_nodes) and the mask of rows without any usable pixel.
         """
-        n, n_nodes = fw.shape[0], self.node_kernel.shape[0]
-        if w is None:
-            top = self.project(fw) @ self.node_kernel
-            return top, self.bot0_nodes - self.masked_share(bad_flat, fw.shape)
-        coef = np.empty((2 * n, n_nodes))
-        self.project(fw, out=coef[:n])
-        self.project(w, out=coef[n:])
-        both = coef @ self.node_kernel
-        return both[:n], both[n:]
+        n, n_pix = flux.shape
+        if ivar is None:
+            coef = self.project(flux)
+            bad_flat = self.repair_masked(flux, coef)
+            top = coef @ self.node_kernel
+            bot = self.bot0_nodes - self.masked_share(bad_flat, flux.shape)
+            return top, bot, np.bincount(bad_flat // n_pix, minlength=n) == n_pix
+        coef = np.empty((2 * n, self.node_kernel.shape[0]))
+        with np.errstate(invalid="ignore"):  # inf * 0: rejected by the repair
+            self.project(flux * ivar, out=coef[:n])
+        self.project(ivar, out=coef[n:])
+        self.repair_masked(flux, coef[:n], ivar, coef[n:])
+        top, bot = np.split(coef @ self.node_kernel, 2)
+        # The Lagrange basis sums to one at every pixel: sum(coef_w) = sum(w).
+        return top, bot, ~(coef[n:].sum(axis=1) > 0)
 
     def project_sparse(self, mat):
         """Low-rank form: ``project`` for a sparse matrix (masks: a few pixels
@@ -535,31 +544,16 @@ def _gaussian_blocked(flux, ivar, op, out=None):
     changing sign, a row with almost no valid pixel) are handed back for the
     pixel-by-pixel bounded path.
 
-    ``flux`` is C-contiguous with NaN at masked pixels: it is projected as
-    it is and the few blocks spoilt by NaN are repaired
-    (:meth:`_KernelOperator.repair_masked`), so a batch costs one read of
-    ``flux``, the products and one write of the continuum (into ``out`` if
-    given, float64).
+    ``flux`` holds NaN at masked pixels (:meth:`_KernelOperator.node_sums`
+    repairs the blocks they spoil), so a batch costs one read of ``flux``,
+    the products and one write of the continuum (into ``out`` if given,
+    float64).
 
     Returns the continuum (unset in refused rows), the accepted mask and the
     mask of rows without any usable pixel.
     """
-    n, n_pix = flux.shape
-    if ivar is None:
-        coef = op.project(flux)
-        bad_flat = op.repair_masked(flux, coef)
-        top = coef @ op.node_kernel
-        bot = op.bot0_nodes - op.masked_share(bad_flat, flux.shape)
-        empty = np.bincount(bad_flat // n_pix, minlength=n) == n_pix
-    else:
-        coef = np.empty((2 * n, op.node_kernel.shape[0]))
-        with np.errstate(invalid="ignore"):  # inf * 0 is rejected below
-            op.project(flux * ivar, out=coef[:n])
-        op.project(ivar, out=coef[n:])
-        op.repair_masked(flux, coef[:n], ivar, coef[n:])
-        top, bot = np.split(coef @ op.node_kernel, 2)
-        # The Lagrange basis sums to one at every pixel: sum(coef_w) = sum(w).
-        empty = ~(coef[n:].sum(axis=1) > 0)
+    n = flux.shape[0]
+    top, bot, empty = op.node_sums(flux, ivar)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = top / bot
     # The two highest Chebyshev coefficients of every block, as one product.
@@ -604,9 +598,7 @@ def _gaussian_segment(flux, ok, ivar, op):
         holes = np.flatnonzero(sum_w[:, 0] < n_pix)
         w = None
         if op.kind == "blocked":
-            top, bot = (
-                op.interpolate(v) for v in op.node_sums(fw, np.flatnonzero(~ok), None)
-            )
+            top, bot = (op.interpolate(v) for v in op.node_sums(flux)[:2])
         elif holes.size and op.factorised:
             # Masks are sparse: project them with a sparse product, then share
             # one product with the numerator for the evaluation at all pixels.
@@ -625,7 +617,7 @@ def _gaussian_segment(flux, ok, ivar, op):
         w = np.where(ok, ivar, 0.0)
         fw *= w
         if op.kind == "blocked":
-            top, bot = (op.interpolate(v) for v in op.node_sums(fw, None, w))
+            top, bot = (op.interpolate(v) for v in op.node_sums(flux, ivar)[:2])
         elif op.factorised:  # one pair of products for numerator and weights
             both = op.evaluate(op.project(np.vstack([fw, w])))
             top, bot = both[: flux.shape[0]], both[flux.shape[0] :]
@@ -677,9 +669,7 @@ def _gaussian_fast(flux, ok, ivar, op):
     none = np.zeros(flux.shape[0], dtype=bool)
     if op.kind != "blocked":
         return (*_gaussian_segment(flux, ok, ivar, op), none)
-    if ivar is not None:
-        ivar = np.ascontiguousarray(ivar)
-    cont, accepted, _ = _gaussian_blocked(np.ascontiguousarray(flux), ivar, op)
+    cont, accepted, _ = _gaussian_blocked(flux, ivar, op)
     return cont, none, ~accepted
 
 
