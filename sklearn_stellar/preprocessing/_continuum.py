@@ -269,12 +269,7 @@ class _KernelOperator:
             )
             all_nodes = np.concatenate(nodes)
             self.node_kernel = _kernel(all_nodes, all_nodes, self.scale)
-            basis_kernel = basis @ self.node_kernel
             self.bot0_nodes = self.ones_coef @ self.node_kernel
-            # Masked pixels come in runs: the kernel summed over a run, at every
-            # node, is a difference of two rows of this cumulative table.
-            self.cum_basis_kernel = np.zeros((n_pix + 1, all_nodes.size))
-            np.cumsum(basis_kernel, axis=0, out=self.cum_basis_kernel[1:])
             rows = self._sample_rows()
             unit = np.zeros((rows.size, n_pix))
             unit[np.arange(rows.size), rows] = 1.0
@@ -312,112 +307,67 @@ class _KernelOperator:
         """Blocked form: fix node coefficients spoilt by NaN pixels.
 
         ``coef`` is ``project(flux)`` (or ``project(flux * ivar)``, with
-        ``w_coef = project(ivar)``) computed on the raw rows: a NaN only
-        spoils the coefficients of its own block, since ``B`` is block
-        diagonal. Those (row, block) pairs are projected again with their
-        non-finite pixels at zero weight, so the full array is never scanned
-        for NaN. Returns the sorted flat indices of the non-finite pixels;
-        raises ValueError if one of them is infinite.
+        ``w_coef = project(ivar)``) computed on the raw rows, NaN included:
+        only the rows holding a NaN get non-finite coefficients, and only
+        those rows are copied, cleaned (masked pixels at zero weight) and
+        projected again, so a batch is never scanned or copied whole to zero
+        its masked pixels. Returns the indices of those rows and, for unit
+        weights, the projection of their weights (1 where usable, else 0);
+        raises ValueError if a non-finite pixel is infinite.
         """
-        n, n_pix = flux.shape
-        r, n_full, block = self.n_nodes, self.n_full, self.block
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, huge values
-            sums = coef.reshape(-1, r).sum(axis=1)
-        pairs = np.flatnonzero(~np.isfinite(sums))
-        if pairs.size == 0:
-            return pairs
-        rows, blocks = np.divmod(pairs, coef.shape[1] // r)
-        flat = []
-        for in_tail in (False, True):  # full blocks, then the shorter tail one
-            sel = (blocks == n_full) if in_tail else (blocks < n_full)
-            if not sel.any():
-                continue
-            rr, bb = rows[sel], blocks[sel]
-            seg = self._block_pixels(flux, rr, bb, in_tail)
-            if in_tail:
-                basis = np.broadcast_to(self.tail, (rr.size, *self.tail.shape))
-            else:
-                basis = self.basis[bb]
-            bad = ~np.isfinite(seg)
-            if np.isinf(seg[bad]).any():
-                raise ValueError(
-                    "Input X contains infinity; mark masked pixels with NaN instead."
-                )
-            seg[bad] = 0.0
-            if ivar is not None:
-                wseg = self._block_pixels(ivar, rr, bb, in_tail)
-                wseg[bad] = 0.0
-                seg *= wseg
-                w_coef.reshape(n, -1, r)[rr, bb] = np.einsum("mp,mpr->mr", wseg, basis)
-            coef.reshape(n, -1, r)[rr, bb] = np.einsum("mp,mpr->mr", seg, basis)
-            m_idx, p_idx = np.nonzero(bad)
-            flat.append(rr[m_idx] * n_pix + bb[m_idx] * block + p_idx)
-        return np.sort(np.concatenate(flat))
-
-    def _block_pixels(self, mat, rows, blocks, in_tail):
-        """Copies of the pixels of (row, block) pairs: (n_pairs, block)."""
-        head = self.n_full * self.block
-        if in_tail:
-            return mat[rows, head:]
-        n = mat.shape[0]
-        return mat[:, :head].reshape(n, self.n_full, self.block)[rows, blocks]
-
-    def masked_share(self, flat, shape):
-        """Blocked form: ``bad @ K`` at every node for a boolean mask ``bad`` of
-        ``shape``, given as the sorted flat indices of its True entries.
-
-        Computed from the runs of masked pixels (LAMOST masks are a few runs
-        per spectrum: bad columns, arm ends, dead pixels) and the cumulative
-        table of the kernel at the nodes: O(runs x nodes) per call, against
-        O(masked pixels x nodes) for a sparse product.
-        """
-        n_rows, n_pix = shape
-        out = np.zeros((n_rows, self.cum_basis_kernel.shape[1]))
-        if flat.size == 0:
-            return out
-        rows = flat // n_pix
-        # A run ends where the next masked pixel is not the next pixel of the
-        # same row.
-        ends = np.flatnonzero((np.diff(flat) != 1) | (np.diff(rows) != 0))
-        starts = np.concatenate([[0], ends + 1])
-        ends = np.concatenate([ends, [flat.size - 1]])
-        run_rows = rows[starts]
-        offset = run_rows * n_pix
-        share = self.cum_basis_kernel[flat[ends] - offset + 1]
-        share -= self.cum_basis_kernel[flat[starts] - offset]
-        first = np.flatnonzero(np.diff(run_rows, prepend=-1))
-        out[run_rows[first]] = np.add.reduceat(share, first, axis=0)
-        return out
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, huge
+            spoilt = np.flatnonzero(~np.isfinite(coef.sum(axis=1)))
+        sub = flux[spoilt]
+        bad = ~np.isfinite(sub)
+        if np.isinf(sub[bad]).any():
+            raise ValueError(
+                "Input X contains infinity; mark masked pixels with NaN instead."
+            )
+        sub[bad] = 0.0
+        if ivar is None:
+            w = np.logical_not(bad, out=bad).astype(np.float64)
+            spoilt_w_coef = self.project(w)
+        else:
+            w = ivar[spoilt]
+            w[bad] = 0.0
+            w_coef[spoilt] = spoilt_w_coef = self.project(w)
+            sub *= w
+        coef[spoilt] = self.project(sub)
+        return spoilt, spoilt_w_coef
 
     def node_sums(self, flux, ivar=None):
         """Blocked form: numerator and denominator of eq. (1) at every node.
 
         ``flux`` holds NaN at masked pixels: it is projected as it is and the
-        few blocks NaN spoilt are repaired (:meth:`repair_masked`), so the
-        rows are read once and never scanned for NaN. With unit weights
-        (``ivar`` None) the denominator is the unmasked one less the masked
-        runs' share (:meth:`masked_share`). Returns ``top``, ``bot`` (n_rows,
-        n_nodes) and the mask of rows without any usable pixel.
+        rows NaN spoilt are repaired (:meth:`repair_masked`), so a batch is
+        read once. With unit weights the denominator of a row without NaN is
+        the cached unmasked one. Returns ``top``, ``bot`` (n_rows, n_nodes)
+        and the mask of rows without any usable pixel.
         """
-        n, n_pix = flux.shape
+        n, n_nodes = flux.shape[0], self.node_kernel.shape[0]
         if ivar is None:
-            coef = self.project(flux)
-            bad_flat = self.repair_masked(flux, coef)
-            top = coef @ self.node_kernel
-            bot = self.bot0_nodes - self.masked_share(bad_flat, flux.shape)
-            return top, bot, np.bincount(bad_flat // n_pix, minlength=n) == n_pix
-        coef = np.empty((2 * n, self.node_kernel.shape[0]))
-        with np.errstate(invalid="ignore"):  # inf * 0: rejected by the repair
-            self.project(flux * ivar, out=coef[:n])
-        self.project(ivar, out=coef[n:])
-        self.repair_masked(flux, coef[:n], ivar, coef[n:])
-        top, bot = np.split(coef @ self.node_kernel, 2)
+            coef = np.empty((n, n_nodes))
+            self.project(flux, out=coef)
+            spoilt, w_coef = self.repair_masked(flux, coef)
+            both = np.concatenate([coef, w_coef]) @ self.node_kernel
+            top = both[:n]
+            bot = np.repeat(self.bot0_nodes[None], n, axis=0)
+            bot[spoilt] = both[n:]
+        else:
+            coef = np.empty((2 * n, n_nodes))
+            with np.errstate(invalid="ignore"):  # inf * 0: rejected by the repair
+                self.project(flux * ivar, out=coef[:n])
+            self.project(ivar, out=coef[n:])
+            spoilt, w_coef = self.repair_masked(flux, coef[:n], ivar, coef[n:])
+            top, bot = np.split(coef @ self.node_kernel, 2)
         # The Lagrange basis sums to one at every pixel: sum(coef_w) = sum(w).
-        return top, bot, ~(coef[n:].sum(axis=1) > 0)
+        empty = np.zeros(n, dtype=bool)
+        empty[spoilt] = ~(w_coef.sum(axis=1) > 0)
+        return top, bot, empty
 
     def project_sparse(self, mat):
         """Low-rank form: ``project`` for a sparse matrix (masks: a few pixels
-        per row; the blocked form uses :meth:`masked_share`)."""
+        per row; the blocked form uses :meth:`repair_masked`)."""
         return np.asarray(mat @ self.right)
 
     def evaluate(self, coef):
