@@ -201,3 +201,46 @@ def test_works_inside_a_pipeline_with_pandas_output():
     df = pipe.fit_transform(flux)
     assert isinstance(df, pd.DataFrame) and df.shape == (2, 64)
     assert df.columns[-1] == "pixel_7_7"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(2, 40),
+    n=st.integers(1, 5),
+    snap=st.booleans(),
+)
+def test_row_differences_and_running_sum_match_the_coverage_formula(
+    seed, size, n, snap
+):
+    # The scattered differences (coinciding rows merged, sink row) summed down
+    # the rows must give, pixel by pixel, Gq(v) - Gq(u) with Gq(t)[r] = 255
+    # above row floor(t), its 8-bit fraction at it, 0 below; spans reaching
+    # past the image, empty spans and spans within one row included.
+    from sklearn_stellar.preprocessing._rasterize import _write_images
+
+    rng = np.random.default_rng(seed)
+    top = rng.uniform(-3, size + 3, (n, size)).astype(np.float32)
+    height = rng.choice([0.0, 0.3, 1.0, 1.7, size / 2], (n, size))
+    bottom = (top + height).astype(np.float32)
+    if snap:  # ends exactly on row boundaries
+        top, bottom = np.floor(top) - 0.5, np.floor(bottom) - 0.5
+    buffer = np.zeros((size + 1) * n * size, dtype=np.uint8)
+    diff = buffer.reshape(size + 1, n, size)
+    HalphaRasterizer._row_differences(top.copy(), bottom.copy(), diff)
+    image = np.empty((n, size, size), dtype=np.uint8)
+    _write_images(diff, image)
+    assert not buffer.any()  # the buffer is left zeroed for the next chunk
+
+    u = np.clip(top + np.float32(0.5), 0, size)
+    v = np.maximum(u, np.clip(bottom + np.float32(0.5), 0, size))
+
+    def gq(t):  # (n, row, column)
+        f = np.floor(t)[:, None, :]
+        q = np.rint((t - np.floor(t)) * np.float32(255.0))[:, None, :]
+        r = np.arange(size)[None, :, None]
+        return np.where(r < f, 255, np.where(r == f, q, 0)).astype(np.int16)
+
+    expected = gq(v) - gq(u)
+    assert expected.min() >= 0 and expected.max() <= 255
+    np.testing.assert_array_equal(image, expected.astype(np.uint8))

@@ -6,7 +6,6 @@ import logging
 import numbers
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -26,9 +25,9 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
     line of flux against wavelength over 6530-6590 A, drawn into a
     ``size`` x ``size`` grey-scale image. The line is connected between the
     spectrum's pixels and anti-aliased; the drawing is vectorised over the batch
-    (torch, in chunks of ``chunk_size`` spectra to bound memory), so that
-    thousands of spectra per second are drawn on two CPU cores, much faster than
-    drawing the same plot with matplotlib.
+    (numpy, single-threaded, in chunks of ``chunk_size`` spectra to bound
+    memory), so that thousands of spectra per second are drawn on one CPU core,
+    much faster than drawing the same plot with matplotlib.
 
     How a spectrum is drawn:
 
@@ -258,8 +257,9 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         chunk = int(self.chunk_size)
         out = np.empty((n, size * size), dtype=np.dtype(self.dtype))
         # One uint8 difference buffer, rows first so that the running sum down
-        # the rows works on contiguous blocks, reused for every chunk.
-        diff = np.empty((size + 1, min(chunk, n), size), dtype=np.uint8)
+        # the rows works on contiguous blocks, reused for every chunk (all
+        # zero between chunks: _write_images clears what it read).
+        buffer = np.zeros((size + 1) * min(chunk, n) * size, dtype=np.uint8)
         m = self.window_indices_.size
         flux = np.empty((min(chunk, n), m + 1), dtype=np.float32)
         flux[:, m] = np.nan  # the padding vertex of _vertex_index
@@ -268,12 +268,10 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
             f = flux[: stop - start]
             f[:, :m] = X[start:stop, self.window_indices_]
             top, bottom = self._column_spans(f)
-            image = self._cover(top, bottom, diff[:, : stop - start])
-            dest = out[start:stop].reshape(stop - start, size, size)
-            if self.dtype == "uint8":
-                dest[...] = image.transpose(1, 0, 2)
-            else:
-                np.multiply(image.transpose(1, 0, 2), np.float32(1 / 255), out=dest)
+            d = buffer[: (size + 1) * (stop - start) * size]
+            d = d.reshape(size + 1, stop - start, size)
+            self._row_differences(top, bottom, d)
+            _write_images(d, out[start:stop].reshape(stop - start, size, size))
         return out
 
     def _column_spans(self, flux):
@@ -283,19 +281,18 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         """
         size = int(self.size)
         n = flux.shape[0]
-        # Flux of every point the pen touches in each column: the polyline at
-        # the column's (pen-widened) edges and the vertices in between.
-        # Candidates first: reducing over the leading axis combines contiguous
-        # (n, size) planes, many times faster than over a short last axis.
-        cand = np.empty((2 + self._vertex_index.shape[1], n, size), np.float32)
-        for j, (k, t) in enumerate(
-            zip(self._edge_index, self._edge_weight, strict=True)
-        ):
-            cand[j] = flux[:, k] * (1.0 - t) + flux[:, k + 1] * t
-        # Padding points index the NaN column.
-        cand[2:] = np.moveaxis(flux[:, self._vertex_index], 2, 0)
-        cmax = np.fmax.reduce(cand, axis=0)  # NaN only where all are NaN
-        cmin = np.fmin.reduce(cand, axis=0)
+        # Flux of every point the pen touches in each column: the vertices
+        # strictly inside it and the polyline at its (pen-widened) edges.
+        # Gathered as (n, n_vertices, size): reducing over the middle axis
+        # combines contiguous rows, many times faster than over a short last
+        # axis. Padding points index the NaN column.
+        vertices = flux[:, self._vertex_index.T]
+        cmax = np.fmax.reduce(vertices, axis=1)  # NaN only where all are NaN
+        cmin = np.fmin.reduce(vertices, axis=1)
+        for k, t in zip(self._edge_index, self._edge_weight, strict=True):
+            edge = (flux[:, k] * (1.0 - t) + flux[:, k + 1] * t).astype(np.float32)
+            np.fmax(cmax, edge, out=cmax)
+            np.fmin(cmin, edge, out=cmin)
         if self._y_fixed is None:
             fmin = np.fmin.reduce(cmin, axis=1)
             fmax = np.fmax.reduce(cmax, axis=1)
@@ -324,38 +321,58 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         return top, bottom
 
     @staticmethod
-    def _cover(top, bottom, diff):
-        """8-bit covered fraction of each pixel's height, shape (size, n, size).
+    def _row_differences(top, bottom, diff):
+        """Add the row-to-row differences of the 8-bit coverage into ``diff``.
 
+        ``diff`` is a zeroed C-contiguous (size + 1, n, size) buffer; row
+        ``size`` is a sink (written, never read).
         With u = top + 0.5 and v = bottom + 0.5 (row r spans [r, r + 1]), the
         coverage of row r is G(v)[r] - G(u)[r] with G(t)[r] = clip(t - r, 0, 1):
         1 above row floor(t), frac(t) at it, 0 below. Its row-to-row difference
         is non-zero on two rows only, so the image is the cumulative sum down
-        the columns of four scattered values per column. In uint8 arithmetic
-        (modulo 256) the sum is exact because every true value is in 0-255.
+        the columns (:func:`_write_images`) of four scattered values per column.
+        In uint8 arithmetic (modulo 256) the sum is exact because every true
+        value is in 0-255.
         """
         size = top.shape[1]
-        u = np.clip(top + np.float32(0.5), 0.0, size).astype(np.float32)
-        v = np.clip(bottom + np.float32(0.5), 0.0, size).astype(np.float32)
-        v = np.maximum(u, v)
-        fu, fv = np.floor(u), np.floor(v)
-        qu = np.rint((u - fu) * 255.0).astype(np.int16)
-        qv = np.rint((v - fv) * 255.0).astype(np.int16)
-        # dG(t): +(q - 255) at floor(t), -q at floor(t) + 1 (G(v) - G(u)).
-        values = np.stack([qv - 255, -qv, 255 - qu, qu], axis=0) % 256
-        rows = np.stack([fv, fv + 1, fu, fu + 1], axis=0)
-        rows = np.minimum(rows, size).astype(np.int64)  # row `size` is a sink
-        diff.fill(0)
-        torch.from_numpy(diff).scatter_add_(
-            0, torch.from_numpy(rows), torch.from_numpy(values.astype(np.uint8))
-        )
-        image = diff[:size]
-        # Cumulative sum down the rows. A loop over the image's rows, each step
-        # vectorised over the whole chunk: numpy's and torch's cumsum along an
-        # axis are not vectorised across the other axes and are 15x slower.
-        for r in range(1, size):
-            np.add(image[r], image[r - 1], out=image[r])
-        return image
+        u = np.add(top, np.float32(0.5))
+        np.clip(u, 0.0, size, out=u)
+        v = np.add(bottom, np.float32(0.5))
+        np.clip(v, 0.0, size, out=v)
+        np.maximum(u, v, out=v)
+        # dG(t): +(q - 255) at floor(t), -q at floor(t) + 1 (G(v) - G(u)), with
+        # q the 8-bit fraction of t's row; in uint8, q - 255 is q + 1.
+        rows = np.empty((4, *u.shape), dtype=np.int64)
+        values = np.empty((4, *u.shape), dtype=np.uint8)
+        for j, t in ((0, v), (2, u)):
+            floor = np.floor(t)
+            rows[j] = floor
+            np.add(rows[j], 1, out=rows[j + 1])
+            np.subtract(t, floor, out=t)
+            np.multiply(t, np.float32(255.0), out=t)
+            values[j + 1] = np.rint(t, out=t)  # q in 0-255
+        np.add(values[1], 1, out=values[0])  # G(v): q - 255 at floor(v)
+        np.negative(values[1], out=values[1])  # -q below
+        np.subtract(255, values[3], out=values[2])  # -G(u): 255 - q, then +q
+        # Rows of G(u) that coincide with rows of G(v) (floor(u) == floor(v),
+        # or floor(u) + 1 == floor(v)) are added into G(v)'s entries and their
+        # own entries sent to the sink, so that no two entries share a pixel
+        # and one plain (numpy) assignment writes them all.
+        same = rows[2] == rows[0]
+        np.add(values[0], values[2], out=values[0], where=same)
+        np.add(values[1], values[3], out=values[1], where=same)
+        rows[2][same] = size
+        rows[3][same] = size
+        touch = rows[3] == rows[0]
+        np.add(values[0], values[3], out=values[0], where=touch)
+        rows[3][touch] = size
+        np.minimum(rows, size, out=rows)  # row `size` is a sink
+        # Flat index of (row, spectrum, column) in the (size + 1, n, size) diff.
+        plane = diff.shape[1] * diff.shape[2]
+        rows *= plane
+        rows += np.arange(plane).reshape(u.shape)
+        flat = diff.reshape(-1)
+        flat[rows.ravel()] = values.ravel()
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output pixels, ``pixel_<row>_<column>``.
@@ -383,3 +400,37 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
             ["float32"] if self.dtype == "float32" else []
         )
         return tags
+
+
+#: Image rows summed and written per block in _write_images: a block of a
+#: 128-spectrum chunk at 256 px (32 rows: 1 MiB) stays in the L2 cache.
+_ROW_BLOCK = 32
+
+
+def _write_images(diff, dest):
+    """Sum ``diff`` (size + 1, n, size) down its rows into ``dest`` and clear it.
+
+    ``dest`` is the (n, size, size) output, uint8 or float32 (level / 255).
+    The running sum is a loop over the image's rows, each step vectorised over
+    the whole chunk (numpy's and torch's cumsum along an axis are not
+    vectorised across the other axes and are 15x slower). It runs in blocks of
+    ``_ROW_BLOCK`` rows, and each block is transposed into ``dest`` and zeroed
+    while it is still in the cache, so the buffer is read from memory once.
+    uint8 arithmetic (modulo 256).
+    """
+    size = diff.shape[0] - 1
+    scale = None if dest.dtype == np.uint8 else np.float32(1 / 255)
+    for lo in range(0, size, _ROW_BLOCK):
+        hi = min(lo + _ROW_BLOCK, size)
+        if lo:
+            np.add(diff[lo], diff[lo - 1], out=diff[lo])
+            diff[lo - 1] = 0
+        for r in range(lo + 1, hi):
+            np.add(diff[r], diff[r - 1], out=diff[r])
+        block = diff[lo:hi].transpose(1, 0, 2)
+        if scale is None:
+            dest[:, lo:hi] = block
+        else:
+            np.multiply(block, scale, out=dest[:, lo:hi])
+        diff[lo : hi - 1] = 0
+    diff[size - 1 :] = 0  # the last row and the sink
