@@ -123,7 +123,13 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--augment-noise", type=float, default=0.0)
     parser.add_argument("--augment-shift", type=int, default=0)
-    parser.add_argument("--validation-fraction", type=float, default=0.1)
+    parser.add_argument(
+        "--validation-fraction",
+        type=lambda v: None if v.lower() == "none" else float(v),
+        default=0.1,
+        help="early-stopping split of BinarySpectrumCNN; 'none' trains "
+        "--final-epochs epochs without early stopping",
+    )
     parser.add_argument("--n-eval", type=int, default=20000)
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument(
@@ -339,6 +345,12 @@ def _one_seed(args, seed, best_params, *, grid):
         f"Best: {best_params}; final fit {t_final:.0f} s, "
         f"{cnn.n_epochs_} epochs (best epoch {cnn.best_epoch_}), lr {args.lr}."
     )
+    losses = ", ".join(
+        f"{h['train_loss']:.3f}"
+        + (f"/{h['valid_loss']:.3f}" if "valid_loss" in h else "")
+        for h in cnn.history_
+    )
+    w(f"Per-epoch training(/early-stopping) loss: {losses}")
     w(f"Validation-split AUC of the final model: {_auc(y[valid], p_valid):.3f}")
     w(
         f"AUC on {len(ev_seen)} new spectra of *training* stars (evaluation call's "
