@@ -227,12 +227,16 @@ class _KernelOperator:
         crossings of the continuum."""
         if self._precise is None:
             twin = copy.copy(self)
-            if not twin._set_blocked(self.block, node_counts=(_BLOCK_NODES + 8,)):
+            if not twin._set_blocked(
+                self.block, node_counts=(_BLOCK_NODES + 8,), factor_nodes=False
+            ):
                 twin = self
             self._precise = twin
         return self._precise
 
-    def _set_blocked(self, block, node_counts=(_BLOCK_NODES, _BLOCK_NODES + 6)):
+    def _set_blocked(
+        self, block, node_counts=(_BLOCK_NODES, _BLOCK_NODES + 6), factor_nodes=True
+    ):
         """Local Chebyshev interpolation of the kernel in blocks of pixels.
 
         Full blocks of ``block`` pixels are stored as one (n_full, block, r)
@@ -269,7 +273,18 @@ class _KernelOperator:
             )
             all_nodes = np.concatenate(nodes)
             self.node_kernel = _kernel(all_nodes, all_nodes, self.scale)
-            self.bot0_nodes = self.ones_coef @ self.node_kernel
+            # The kernel between nodes is smooth: its eigen-decomposition
+            # truncated at 1e-15 of the largest eigenvalue (rank ~64 of 320 on
+            # the LRS grid, elementwise error ~1e-14) halves the node product.
+            # (Not for the precise twin: its mixed-sign factors would add
+            # rounding where the bounded path must be most accurate.)
+            self.node_left = self.node_right = None
+            if factor_nodes:
+                lam, vec = np.linalg.eigh(self.node_kernel)
+                keep = np.abs(lam) > 1e-15 * np.abs(lam).max()
+                self.node_left = np.ascontiguousarray(vec[:, keep])
+                self.node_right = np.ascontiguousarray((vec[:, keep] * lam[keep]).T)
+            self.bot0_nodes = self.smooth_nodes(self.ones_coef[None])[0]
             rows = self._sample_rows()
             unit = np.zeros((rows.size, n_pix))
             unit[np.arange(rows.size), rows] = 1.0
@@ -349,7 +364,7 @@ class _KernelOperator:
             coef = np.empty((n, n_nodes))
             self.project(flux, out=coef)
             spoilt, w_coef = self.repair_masked(flux, coef)
-            both = np.concatenate([coef, w_coef]) @ self.node_kernel
+            both = self.smooth_nodes(np.concatenate([coef, w_coef]))
             top = both[:n]
             bot = np.repeat(self.bot0_nodes[None], n, axis=0)
             bot[spoilt] = both[n:]
@@ -359,7 +374,7 @@ class _KernelOperator:
                 self.project(flux * ivar, out=coef[:n])
             self.project(ivar, out=coef[n:])
             spoilt, w_coef = self.repair_masked(flux, coef[:n], ivar, coef[n:])
-            top, bot = np.split(coef @ self.node_kernel, 2)
+            top, bot = np.split(self.smooth_nodes(coef), 2)
         # The Lagrange basis sums to one at every pixel: sum(coef_w) = sum(w).
         empty = np.zeros(n, dtype=bool)
         empty[spoilt] = ~(w_coef.sum(axis=1) > 0)
@@ -374,7 +389,14 @@ class _KernelOperator:
         """Second factor: the smoothed values at every pixel from ``project``."""
         if self.kind == "lowrank":
             return coef @ self.left_t
-        return self.interpolate(coef @ self.node_kernel)
+        return self.interpolate(self.smooth_nodes(coef))
+
+    def smooth_nodes(self, coef):
+        """Blocked form: ``coef @ Kn`` (node coefficients to node values),
+        through the truncated eigen-decomposition of ``Kn``."""
+        if self.node_left is None:
+            return coef @ self.node_kernel
+        return (coef @ self.node_left) @ self.node_right
 
     def interpolate(self, values, out=None):
         """Blocked form: from values at every block's nodes to every pixel."""
