@@ -355,9 +355,9 @@ class _KernelOperator:
 
         ``flux`` holds NaN at masked pixels: it is projected as it is and the
         rows NaN spoilt are repaired (:meth:`repair_masked`), so a batch is
-        read once. With unit weights the denominator of a row without NaN is
-        the cached unmasked one. Returns ``top``, ``bot`` (n_rows, n_nodes)
-        and the mask of rows without any usable pixel.
+        read once (rows with NaN twice). With unit weights the denominator of
+        a row without NaN is the cached unmasked one. Returns ``top``, ``bot``
+        (n_rows, n_nodes) and the mask of rows without any usable pixel.
         """
         n, n_nodes = flux.shape[0], self.node_kernel.shape[0]
         if ivar is None:
@@ -517,9 +517,9 @@ def _gaussian_blocked(flux, ivar, op, out=None):
     pixel-by-pixel bounded path.
 
     ``flux`` holds NaN at masked pixels (:meth:`_KernelOperator.node_sums`
-    repairs the blocks they spoil), so a batch costs one read of ``flux``,
-    the products and one write of the continuum (into ``out`` if given,
-    float64).
+    repairs the rows they spoil), so a batch costs one read of ``flux`` (two
+    for rows with NaN), the products and one write of the continuum (into
+    ``out`` if given, float64).
 
     Returns the continuum (unset in refused rows), the accepted mask and the
     mask of rows without any usable pixel.
