@@ -1,7 +1,5 @@
 """Tests for sklearn_stellar.filters: EW/Q filters, IR colours, FilteredClassifier."""
 
-import re
-
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -35,16 +33,6 @@ BANDS = ("J", "H", "Ks")
 
 
 # ---------------------------------------------------------------- real data
-def _miles_teff(folder):
-    teff = {}
-    for line in (folder / "paramsMILES_v9.1.txt").read_text().splitlines()[3:]:
-        match = re.match(r"^\S+\s+(\d{4})\s", line)
-        temps = [t for t in line[36:].split() if re.fullmatch(r"\d{4,5}", t)]
-        if match and temps:
-            teff[int(match.group(1))] = float(temps[0])
-    return teff
-
-
 def pseudo_continuum(X):
     """Divide by the running maximum (55 A) of the 9-pixel smoothed flux."""
     smooth = uniform_filter1d(X, 9, axis=1)
@@ -72,10 +60,10 @@ def photometry_for(teff, rng):
 
 
 @pytest.fixture(scope="module")
-def miles(data_home):
+def miles(data_home, miles_teff):
     """All MILES stars with Teff >= 9000 K plus every 6th cooler one (air grid)."""
     folder = data_home / "libraries" / "miles"
-    teff = _miles_teff(folder)
+    teff = dict(miles_teff)
     ids = [i for i in sorted(teff) if teff[i] >= 9000]
     ids += [i for i in sorted(teff) if teff[i] < 9000][::6]
     flux = np.array(

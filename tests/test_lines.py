@@ -1,6 +1,5 @@
 """Tests for sklearn_stellar.lines: equivalent widths, DER_SNR, H-alpha peaks."""
 
-import re
 import warnings
 
 import astropy.units as u
@@ -25,23 +24,13 @@ MILES_START = 3540.5
 
 
 # ---------------------------------------------------------------- real data
-def _miles_teff(folder):
-    teff = {}
-    for line in (folder / "paramsMILES_v9.1.txt").read_text().splitlines()[3:]:
-        match = re.match(r"^\S+\s+(\d{4})\s", line)
-        temps = [t for t in line[36:].split() if re.fullmatch(r"\d{4,5}", t)]
-        if match and temps:
-            teff[int(match.group(1))] = float(temps[0])
-    return teff
-
-
 @pytest.fixture(scope="module")
-def miles(data_home):
+def miles(data_home, miles_teff):
     """MILES stars (air, 0.9 A/px): the first 14 with Teff >= 12000 K (two of
     them, HD 41117 = m0204 and HD 57060 = m0251, are known H-alpha emission
     stars) and 12 K/M stars, with their Teff and MILES numbers."""
     folder = data_home / "libraries" / "miles"
-    teff = _miles_teff(folder)
+    teff = dict(miles_teff)
     hot = [i for i, t in sorted(teff.items()) if t >= 12000][:14]
     cool = [i for i, t in sorted(teff.items()) if t < 4500][:12]
     ids = np.array(hot + cool)
