@@ -1,5 +1,7 @@
 """Tests of make_be_spectra: contract, splits, physics of the profiles."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -157,7 +159,52 @@ def test_host_vetting_on_miles(data_home):
 
     ids = _load_hot_stars(str(data_home), 7500.0)[0]
     assert 451 not in ids and 853 not in ids
-    assert len(ids) >= 120
+    assert len(ids) >= 100
+
+
+@pytest.mark.parametrize(
+    "spectral_type, classes",
+    [
+        ("B2 Ib", {"I"}),
+        ("A0Iab", {"I"}),
+        ("B0.5 Iae", {"I"}),
+        ("09Ib", {"I"}),  # MILES's spelling of O9 Ib
+        ("B1/B2Ib", {"I"}),
+        ("B8II-III", {"II", "III"}),
+        ("B5II/III", {"II", "III"}),
+        ("A0Vs", {"V"}),
+        ("A2 VI (HB)", {"VI"}),
+        ("B9p(SiCrSr)", set()),
+        ("A0", set()),
+        ("", set()),
+    ],
+)
+def test_luminosity_classes_are_read_from_spectral_types(spectral_type, classes):
+    from sklearn_stellar.datasets._be_stars import _luminosity_classes
+
+    assert _luminosity_classes(spectral_type) == classes
+
+
+def test_no_bright_giant_or_supergiant_hosts(data_home):
+    # Seed 004 (section 5.1) left luminosity classes I and II out of its
+    # classical Be candidates; the hosts follow it. Checked against the
+    # published table read here on its own: column 36-50 is SpT.
+    from sklearn_stellar.datasets._be_stars import _load_hot_stars
+
+    text = (data_home / "libraries" / "miles" / "paramsMILES_v9.1.txt").read_text()
+    spt = {
+        int(line[23:27]): line[36:51].strip()
+        for line in text.splitlines()[3:]
+        if line[23:27].isdigit()
+    }
+    ids = _load_hot_stars(str(data_home), 7500.0)[0]
+    assert 809 not in ids  # HD 206165, B2 Ib
+    assert 200 not in ids  # HD 39970, A0 Ia
+    for star in ids:
+        kind = spt.get(int(star), "")
+        assert not re.search(r"\d\s*(Ia|Ib|Iab|Iae|II[^I]|II$)", kind), (star, kind)
+    assert 714 not in ids  # HD 179761, B8II-III
+    assert any(spt.get(int(s), "").endswith("III") for s in ids)  # giants stay
 
 
 def test_peak_significance_measures_a_bump_against_the_smoothed_noise():
@@ -189,6 +236,7 @@ def test_emission_is_detectable(be_data):
     from sklearn_stellar.datasets._be_stars import (
         EMISSION_PEAK_MORPHOLOGIES,
         MIN_PEAK_SIGMA,
+        PEAK_SEARCH_AIR,
     )
 
     d = be_data
@@ -198,15 +246,16 @@ def test_emission_is_detectable(be_data):
     assert np.all(sig[emission] >= MIN_PEAK_SIGMA)
     assert np.all(np.isnan(sig[d.target == 0]))
     # The floor is what the noisy data show: after the seed's smoothing, the
-    # weak emissions at S/N >= 50 have a local maximum within 150 km/s of the
-    # line centre (the peak the network has to see).
+    # weak emissions at S/N >= 50 have a local maximum in the seed's search
+    # window, 6551-6579 A in air (the peak the network has to see; disk peaks
+    # of B stars lie up to ~400 km/s from the centre).
     flux = _normalised(d)
-    v = (d.wavelength / 6564.614 - 1) * 299792.458
     sel = (d.morphology == "weak_emission_in_absorption") & (d.snr >= 50)
     assert sel.sum() >= 10
     w = np.bartlett(10)[1:-1]
     smooth = np.apply_along_axis(np.convolve, 1, flux[sel], w / w.sum(), "same")
-    core = np.abs(v) < 150
+    lo, hi = air_to_vacuum(np.array(PEAK_SEARCH_AIR))
+    core = (d.wavelength >= lo) & (d.wavelength <= hi)
     inner = smooth[:, core][:, 1:-1]
     is_max = (inner > smooth[:, core][:, :-2]) & (inner > smooth[:, core][:, 2:])
     assert np.mean(is_max.any(axis=1)) >= 0.9

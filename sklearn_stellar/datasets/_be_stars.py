@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import numbers
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from ._miles import (
     miles_wavelength,
     read_miles_params,
     read_miles_spectra,
+    read_miles_spectral_types,
 )
 
 __all__ = ["make_be_spectra", "BE_MORPHOLOGIES", "NON_BE_MORPHOLOGIES"]
@@ -63,6 +65,16 @@ _MAX_DRAWS = 50
 # MILES O/B/A stars is <= 0.74; HD 112028 (shell-like, 0.94) and MILES 853
 # (filled inner wings, 2.4) are above this.
 _SHOULDER_RATIO = 0.85
+# Seed 004 section 5.1 excluded luminosity classes I and II from its classical
+# Be candidates. For a MILES type without a luminosity class, log g below this
+# (that of B/A bright giants and supergiants) stands in for one.
+_EXCLUDED_CLASSES = frozenset({"I", "II"})
+_MIN_LOGG_UNCLASSED = 3.0
+# Class letter (MILES writes O9 as "09"), subtype or subtype range ("B1/B2"),
+# then the luminosity class(es).
+_LUMINOSITY_CLASS = re.compile(
+    r"^[OBAFGKM0][0-9.]*(?:/[OBAFGKM]?[0-9.]+)?((?:[IV]+[a-z]*[-/]?)+)"
+)
 # Disk inclination (sin i) and V/R asymmetry ranges per morphology, and the
 # emission peak height: log-uniform in (lo, hi) continuum units or, when the
 # flag is set, uniform in (lo, hi) times the photospheric absorption depth
@@ -102,6 +114,36 @@ def _check_pair(value, name, lo, hi):
     return a, b
 
 
+def _luminosity_classes(spectral_type):
+    """Roman luminosity classes in a spectral type (``"B8II-III"`` ->
+    ``{"II", "III"}``, ``"A0Iab"`` -> ``{"I"}``); an empty set when the type
+    gives none."""
+    match = _LUMINOSITY_CLASS.match(spectral_type.replace(" ", ""))
+    if match is None:
+        return set()
+    return set(re.findall(r"[IV]+", match.group(1)))
+
+
+def _not_classical_be_host(ids, logg, folder):
+    """True for stars seed 004 would not take as classical Be candidates.
+
+    Luminosity class I or II in the MILES spectral type; for a type without a
+    class, log g < ``_MIN_LOGG_UNCLASSED``. Supergiant H-alpha is shaped by a
+    wind (often partly filled by emission), which the disk model here does not
+    describe, so such hosts would make non-Be examples that look like weak Be
+    stars.
+    """
+    types = read_miles_spectral_types(folder)
+    out = np.zeros(len(ids), dtype=bool)
+    for k, star in enumerate(ids):  # ~150 short strings, once per session
+        classes = _luminosity_classes(types.get(int(star), ""))
+        if classes:
+            out[k] = bool(classes & _EXCLUDED_CLASSES)
+        else:
+            out[k] = logg[k] < _MIN_LOGG_UNCLASSED
+    return out
+
+
 def _shell_or_filled(flux, wave, cont):
     """True for an H-alpha profile with a flat shoulder or filled inner wings.
 
@@ -136,6 +178,10 @@ def _load_hot_stars(data_home: str, min_teff: float):
       flat shoulder under a narrow core is a shell absorption from a disk seen
       edge-on (what ``shell_on_absorption`` draws), and a shallower profile at
       4 A than at 8 A is emission filling the inner wings.
+
+    A third step follows seed 004's own candidate selection: hosts of
+    luminosity class I or II (bright giants and supergiants, see
+    :func:`_not_classical_be_host`) are left out.
     """
     folder = Path(data_home) / "libraries" / "miles"
     ids, teff, logg, _ = read_miles_params(folder)
@@ -149,6 +195,7 @@ def _load_hot_stars(data_home: str, min_teff: float):
     safe = np.where(ok[:, None], flux, 1.0)
     absorbing = np.max(safe[:, core], axis=1) < level
     ok &= absorbing & ~_shell_or_filled(safe, wave, cont)
+    ok &= ~_not_classical_be_host(ids, logg, folder)
     if ok.sum() < 10:
         raise ValueError(
             f"only {int(ok.sum())} usable MILES stars with Teff >= {min_teff} K in "
@@ -342,6 +389,11 @@ def make_be_spectra(
     A1 III, 0.94), inner wings shallower than the outer ones are filled by
     emission (HD 216916, 2.4). Both would otherwise be "non-Be" spectra that
     look like ``shell_on_absorption`` or ``weak_emission_in_absorption``.
+    Hosts of luminosity class I or II in the MILES spectral type (or, with no
+    class given, log g < 3) are left out too, as seed 004 section 5.1 left
+    them out of its classical Be candidates: a supergiant's H-alpha is shaped
+    by its wind, often partly filled by emission (HD 206165, B2 Ib), which no
+    disk model here describes. 107 hosts remain (130 without this step).
 
     Emission floor. Seed 004 labelled a star Be only after its peak search
     (section 4.1.1: local maxima in 6551-6579 A after smoothing with a

@@ -68,3 +68,27 @@ def read_miles_spectra(folder: Path, ids):
         flux[k] = data
     usable = np.all(np.isfinite(flux), axis=1) & np.all(flux > 0, axis=1)
     return flux, usable
+
+
+def read_miles_spectral_types(folder: Path) -> dict:
+    """MILES id -> spectral type string, from ``paramsMILES_v9.1.txt``.
+
+    The table is fixed-width: the MILES number is in columns 23-26 and the
+    spectral type (free text such as ``"B0.5 Iae"`` or ``"B8II-III"``) in
+    columns 36-50. Stars without a type get ``""``.
+    """
+    path = Path(folder) / "paramsMILES_v9.1.txt"
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ValueError(
+            f"cannot read MILES spectral types from {path}: {exc}"
+        ) from exc
+    types = {}
+    for line in lines[3:]:
+        number = line[23:27]
+        if number.isdigit():
+            types[int(number)] = line[36:51].strip()
+    if not types:
+        raise ValueError(f"{path}: no MILES numbers in columns 23-26.")
+    return types
