@@ -138,6 +138,20 @@ def main(argv=None):
         help="train --n-filters and --sigma directly (no grid search)",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--train-interpolation",
+        type=float,
+        default=0.0,
+        help="make_binary_spectra(train_interpolation=...) for the training call "
+        "only (the evaluation call keeps real library stars)",
+    )
+    parser.add_argument(
+        "--train-line-strength",
+        type=float,
+        nargs=2,
+        default=None,
+        help="make_binary_spectra(train_line_strength=(LO, HI)), training call only",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
@@ -155,6 +169,13 @@ def main(argv=None):
         if args.n_train_binaries is None
         else f"--n-train-binaries {args.n_train_binaries} "
     )
+    diversity = ""
+    if args.train_interpolation:
+        diversity += f" --train-interpolation {args.train_interpolation}"
+    if args.train_line_strength:
+        diversity += " --train-line-strength {:g} {:g}".format(
+            *args.train_line_strength
+        )
     w(
         f"Command: `nice -n 10 python benchmarks/bench_binary_workflow.py "
         f"--n-samples {args.n_samples} --n-train {args.n_train} {extra}"
@@ -168,7 +189,8 @@ def main(argv=None):
         f"--n-eval {args.n_eval} --n-boot {args.n_boot} "
         f"--seeds {' '.join(map(str, args.seeds))}"
         f"{' --skip-grid' if args.skip_grid else ''}"
-        f"{' --star-control' if args.star_control else ''}`"
+        f"{' --star-control' if args.star_control else ''}"
+        f"{diversity}`"
     )
     w("")
     best_params = {"cnn__n_filters": args.n_filters, "norm__sigma": args.sigma}
@@ -211,7 +233,16 @@ def main(argv=None):
 
 
 def _one_seed(args, seed, best_params, *, grid):
-    data = make_binary_spectra(n_samples=args.n_samples, random_state=seed)
+    data = make_binary_spectra(
+        n_samples=args.n_samples,
+        random_state=seed,
+        train_interpolation=args.train_interpolation,
+        train_line_strength=(
+            None
+            if args.train_line_strength is None
+            else tuple(args.train_line_strength)
+        ),
+    )
     X, y, split, meta = data.data, data.target, data.split, data.metadata
     rng = np.random.default_rng(seed)
     train = np.flatnonzero(split == "train")
@@ -316,6 +347,15 @@ def _one_seed(args, seed, best_params, *, grid):
         w(
             f"- {name}: {len(idx)} spectra, {int(y[idx].sum())} binaries, "
             f"{len(_stars(meta, idx))} library stars"
+        )
+    interp = np.asarray(meta["interpolated"])[train]
+    if interp.any() or args.train_line_strength:
+        spread = np.nanmax(np.r_[meta["teff_spread1"], meta["teff_spread2"]])
+        alpha = np.asarray(meta["line_alpha1"])[train]
+        w(
+            f"- training rows with an interpolated star: {interp.mean():.3f}; "
+            f"largest Teff range within a mix {spread:.0f} K; line-strength "
+            f"alpha range {alpha.min():.3f}-{alpha.max():.3f}"
         )
     w(
         f"- evaluation set (test stars only, from `make_binary_spectra(n_samples="

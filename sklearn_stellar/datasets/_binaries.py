@@ -19,7 +19,12 @@ from scipy import sparse
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..preprocessing import air_to_vacuum, log_linear_grid, resample
+from ..preprocessing import (
+    ContinuumNormalizer,
+    air_to_vacuum,
+    log_linear_grid,
+    resample,
+)
 from ._home import get_data_home
 from ._miles import (
     MILES_FWHM,
@@ -184,6 +189,37 @@ def _orbits(m1, m2, rng):
     return 10.0**logp, v_rel * m2 / (m1 + m2), -v_rel * m1 / (m1 + m2)
 
 
+def _mix_partners(anchor, close, n_extra, rng):
+    """Library stars mixed into each drawn star: the anchor plus up to two others.
+
+    ``close[i, j]`` says whether stars i and j may be mixed. Partner 1 is a
+    uniform draw among the anchor's close stars; partner 2 (when ``n_extra`` is
+    2) among the stars close to both, so every pair in a mix is close. Returns
+    the star indices (n, 3) and Dirichlet(1) weights (n, 3); an absent partner
+    repeats the anchor with weight 0 (the anchor alone when it has no close
+    star). Vectorised with masked random scores (n x n_stars), no row loop.
+    """
+    n = len(anchor)
+    idx = np.repeat(anchor[:, None], 3, axis=1)
+    present = np.zeros((n, 3), dtype=bool)
+    present[:, 0] = True
+    if n == 0:
+        return idx, present.astype(np.float64)
+    allowed = close[anchor].copy()
+    for k in (1, 2):
+        score = rng.random(allowed.shape)
+        score[~allowed] = -1.0
+        pick = np.argmax(score, axis=1)
+        ok = allowed[np.arange(n), pick] & (n_extra >= k)
+        idx[ok, k] = pick[ok]
+        present[ok, k] = True
+        # the next partner must be close to every star already in the mix
+        allowed &= close[pick]
+        allowed[np.arange(n), pick] = False
+    weight = rng.gamma(1.0, size=(n, 3)) * present
+    return idx, weight / weight.sum(axis=1, keepdims=True)
+
+
 DESCR_TEMPLATE = """\
 Synthetic single and binary LAMOST-LRS-like spectra from the MILES library
 --------------------------------------------------------------------------
@@ -237,6 +273,9 @@ Rows: {n} ({n_binary} binary, {n_single} single).
         "split_fractions": [tuple],
         "wavelength_range": [tuple],
         "resolution": [Interval(Real, 0, None, closed="neither")],
+        "train_interpolation": [Interval(Real, 0, 1, closed="both")],
+        "interpolation_limits": [tuple],
+        "train_line_strength": [tuple, None],
         "return_X_y": ["boolean"],
         "random_state": ["random_state"],
         "data_home": [str, Path, None],
@@ -252,6 +291,9 @@ def make_binary_spectra(
     split_fractions: tuple = (0.8, 0.1, 0.1),
     wavelength_range: tuple = (3700.0, 7400.0),
     resolution: float = LAMOST_R,
+    train_interpolation: float = 0.0,
+    interpolation_limits: tuple = (150.0, 0.25, 0.3),
+    train_line_strength: tuple | None = None,
     return_X_y: bool = False,
     random_state=None,
     data_home=None,
@@ -279,6 +321,32 @@ def make_binary_spectra(
         (3541-7412 A vacuum).
     resolution : float, default=1800
         Target resolving power lambda / FWHM.
+    train_interpolation : float, default=0.0
+        Fraction of the star draws of the *training* split (singles, primaries
+        and secondaries, each drawn independently) that are replaced by an
+        interpolated star: the mix of the drawn library star with one or two
+        other training-split library stars whose parameters all lie within
+        ``interpolation_limits`` of each other, with random weights
+        (Dirichlet(1)) on their unit-mean-flux spectra; its in-band luminosity
+        is the same weighted mean. A local interpolation in the spirit of the
+        MILES interpolator of Vazdekis et al. (2003), an approximation of a
+        star that is not in the library. A drawn star without a close partner
+        stays itself. Validation and test rows are never modified: they are
+        identical to those of the call with the default 0.0.
+    interpolation_limits : tuple of 3 float, default=(150, 0.25, 0.3)
+        Largest ``|dTeff|`` (K), ``|dlog g|`` and ``|d[Fe/H]|`` between any two
+        stars of one mix. The default Teff limit is below the Teff gap of every
+        pair of library dwarfs that can form a binary of the default
+        ``q_range`` (154 K at the least, 560 K median), so an interpolated
+        single is not a disguised binary.
+    train_line_strength : tuple of 2 float or None, default=None
+        ``(low, high)``: every training-split star draw gets its lines scaled
+        as ``continuum * (flux / continuum) ** alpha`` with alpha uniform in
+        (low, high), the continuum being the Gaussian-smoothed flux of
+        :class:`~sklearn_stellar.preprocessing.ContinuumNormalizer` (sigma
+        350 A). A crude stand-in for small abundance differences between stars
+        (it scales all lines alike). Applied after ``train_interpolation``.
+        None leaves lines as they are; validation and test rows never change.
     return_X_y : bool, default=False
         Return ``(data, target)`` only.
     random_state : int, RandomState instance or None, default=None
@@ -295,8 +363,15 @@ def make_binary_spectra(
         ``groups`` (MILES id of the primary star, for group-aware CV);
         ``metadata`` an :class:`astropy.table.Table` with one row per spectrum
         (``split, primary, secondary, teff1, logg1, feh1, teff2, logg2, feh2,
-        mass1, q, light_ratio, period_days, rv1, rv2, rv_sys, snr``;
-        secondary = -1 and NaNs for singles); ``DESCR``.
+        mass1, q, light_ratio, period_days, rv1, rv2, rv_sys, snr,
+        n_mixed1, n_mixed2, teff_spread1, teff_spread2, line_alpha1,
+        line_alpha2, interpolated``; secondary = -1 and NaNs for singles).
+        Stellar parameters, masses and q are those of the drawn library
+        stars; ``n_mixed*`` counts the library stars mixed into a component
+        (1 = the real star, 0 = no secondary), ``teff_spread*`` is their Teff
+        range (K), ``line_alpha*`` the line-strength exponent (1 = unchanged),
+        ``interpolated`` is True where a component is a mix, and
+        ``light_ratio`` is the ratio actually used; ``DESCR``.
     (data, target) : tuple
         When ``return_X_y`` is True.
 
@@ -313,12 +388,16 @@ def make_binary_spectra(
     (flux-conserving) to 1e-4 dex. This is an approximation: no triples,
     eccentric or interacting binaries, real LAMOST calibration, sky or
     telluric residuals, or red arm beyond MILES; library stars are few
-    (~260), so many spectra share a star.
+    (~260), so many spectra share a star. ``train_interpolation`` and
+    ``train_line_strength`` make the training stars more diverse with
+    approximations (mixes of neighbouring stars, uniformly scaled lines), not
+    with new stars.
 
     References
     ----------
     Jing et al. 2024, "Half a Million Binary Stars identified from the low
     resolution spectra of LAMOST", §2. Sanchez-Blazquez et al. 2006 (MILES).
+    Vazdekis et al. 2003, MNRAS 340, 1317 (interpolation of library stars).
     Pecaut & Mamajek 2013, ApJS 208, 9. Raghavan et al. 2010, ApJS 190, 1.
 
     Examples
@@ -344,6 +423,20 @@ def make_binary_spectra(
             f"with a positive sum, got {split_fractions!r}."
         )
     fractions = fractions / fractions.sum()
+    limits = np.asarray(interpolation_limits, dtype=np.float64)
+    if (
+        limits.shape != (3,)
+        or not np.all(limits > 0)
+        or not np.all(np.isfinite(limits))
+    ):
+        raise ValueError(
+            "`interpolation_limits` must be 3 positive numbers (dTeff in K, "
+            f"dlog g, d[Fe/H]), got {interpolation_limits!r}."
+        )
+    if train_line_strength is not None:
+        alpha_lo, alpha_hi = _check_pair(
+            train_line_strength, "train_line_strength", 0.0, np.inf
+        )
     rng = check_random_state(random_state)
     home = get_data_home(data_home)
     ids, teff, logg, feh, flux, wave_air = _load_dwarfs(str(home))
@@ -416,20 +509,74 @@ def make_binary_spectra(
     snr = np.exp(rng.uniform(np.log(snr_lo), np.log(snr_hi), size=n))
     noise = rng.standard_normal((n, len(grid)))
 
+    # Diversified training stars. Their random numbers come from a generator
+    # seeded after every draw above, so all other draws (and every validation
+    # and test row) are those of the default call.
+    sec0 = np.maximum(sec, 0)
+    mix1 = (prim[:, None].repeat(3, axis=1), np.eye(1, 3).repeat(n, axis=0))
+    mix2 = (sec0[:, None].repeat(3, axis=1), np.eye(1, 3).repeat(n, axis=0))
+    alpha1, alpha2 = np.ones(n), np.where(binary, 1.0, np.nan)
+    diversify = train_interpolation > 0 or train_line_strength is not None
+    if diversify:
+        aug = np.random.default_rng(rng.randint(0, 2**31 - 1))
+        in_train = split == "train"
+        if train_interpolation > 0:
+            close = (
+                (np.abs(teff[:, None] - teff[None, :]) < limits[0])
+                & (np.abs(logg[:, None] - logg[None, :]) < limits[1])
+                & (np.abs(feh[:, None] - feh[None, :]) < limits[2])
+                & (star_split[:, None] == "train")
+                & (star_split[None, :] == "train")
+                & ~np.eye(len(ids), dtype=bool)
+            )
+            for mix, anchor, has in (
+                (mix1, prim, in_train),
+                (mix2, sec0, in_train & binary),
+            ):
+                rows_ = np.flatnonzero(has)
+                n_extra = np.where(
+                    aug.random(len(rows_)) < train_interpolation,
+                    aug.integers(1, 3, size=len(rows_)),
+                    0,
+                )
+                idx, weight = _mix_partners(anchor[rows_], close, n_extra, aug)
+                mix[0][rows_], mix[1][rows_] = idx, weight
+        if train_line_strength is not None:
+            alpha1[in_train] = aug.uniform(alpha_lo, alpha_hi, int(in_train.sum()))
+            tb = in_train & binary
+            alpha2[tb] = aug.uniform(alpha_lo, alpha_hi, int(tb.sum()))
+            smooth = ContinuumNormalizer(wavelength=wave_air, sigma=350.0)
+            cont = smooth.fit(unit).continuum(unit)
+
+    def component(mix, alpha, rows_):
+        """Unit spectra and in-band luminosities of the components of rows_."""
+        idx, weight = mix[0][rows_], mix[1][rows_]
+        if not diversify:
+            return unit[idx[:, 0]], band[idx[:, 0]]
+        lum = (weight * band[idx]).sum(axis=1)
+        spec = np.einsum("rk,rkp->rp", weight, unit[idx])
+        a = alpha[rows_]
+        if np.any(a != 1.0):
+            c = np.einsum("rk,rkp->rp", weight, cont[idx])
+            spec = c * (spec / c) ** a[:, None]
+        return spec, lum
+
+    band1 = (mix1[1] * band[mix1[0]]).sum(axis=1)
+    band2 = (mix2[1] * band[mix2[0]]).sum(axis=1)
     lsf = _lsf_matrix(wave_air, resolution)
     X = np.empty((n, len(grid)), dtype=np.float32)
     light_ratio = np.full(n, np.nan)
-    light_ratio[binary] = band[sec[binary]] / band[prim[binary]]
+    light_ratio[binary] = band2[binary] / band1[binary]
     chunk = 256
     # Chunks bound memory (n x 4300 float64 per intermediate array).
     for start in range(0, n, chunk):
-        sl = slice(start, start + chunk)
-        p, s, b = prim[sl], sec[sl], binary[sl]
-        spec = band[p][:, None] * _shift(unit[p], wave_air, rv_sys[sl] + rv1[sl])
+        sl = np.arange(start, min(start + chunk, n))
+        b = binary[sl]
+        f1, l1 = component(mix1, alpha1, sl)
+        spec = l1[:, None] * _shift(f1, wave_air, rv_sys[sl] + rv1[sl])
         if b.any():
-            spec[b] += band[s[b]][:, None] * _shift(
-                unit[s[b]], wave_air, rv_sys[sl][b] + rv2[sl][b]
-            )
+            f2, l2 = component(mix2, alpha2, sl[b])
+            spec[b] += l2[:, None] * _shift(f2, wave_air, rv_sys[sl][b] + rv2[sl][b])
         spec = (lsf @ spec.T).T
         spec = resample(spec, wave_vac, grid, method="flux_conserving")
         spec /= np.median(spec, axis=1, keepdims=True)
@@ -455,6 +602,14 @@ def make_binary_spectra(
             "rv2": rv2,
             "rv_sys": rv_sys,
             "snr": snr,
+            "n_mixed1": (mix1[1] > 0).sum(axis=1),
+            "n_mixed2": np.where(binary, (mix2[1] > 0).sum(axis=1), 0),
+            "teff_spread1": _spread(teff, mix1),
+            "teff_spread2": np.where(binary, _spread(teff, mix2), np.nan),
+            "line_alpha1": alpha1,
+            "line_alpha2": alpha2,
+            "interpolated": ((mix1[1] > 0).sum(axis=1) > 1)
+            | (binary & ((mix2[1] > 0).sum(axis=1) > 1)),
         }
     )
     if return_X_y:
@@ -482,6 +637,15 @@ def make_binary_spectra(
         groups=ids[prim],
         metadata=meta,
         DESCR=descr,
+    )
+
+
+def _spread(values, mix):
+    """Range of ``values`` over the library stars with weight > 0 in each mix."""
+    v = values[mix[0]]
+    used = mix[1] > 0
+    return np.where(used, v, -np.inf).max(axis=1) - np.where(used, v, np.inf).min(
+        axis=1
     )
 
 
