@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -133,6 +134,18 @@ def test_chunking_does_not_change_the_result():
     a = HalphaRasterizer(wavelength=MRS_WAVE, size=48, chunk_size=1).fit_transform(flux)
     b = HalphaRasterizer(wavelength=MRS_WAVE, size=48, chunk_size=4).fit_transform(flux)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3, -1])
+def test_threads_draw_the_same_images(n_jobs):
+    # Chunks of 2 spread over threads; 9 rows leave a short last chunk and,
+    # with 3 threads, one thread with fewer chunks than the others.
+    rng = np.random.default_rng(2)
+    flux = 1 + rng.normal(0, 0.1, (9, MRS_WAVE.size))
+    flux[4, 100:900] = np.nan
+    one = HalphaRasterizer(wavelength=MRS_WAVE, size=48, chunk_size=2)
+    many = clone(one).set_params(n_jobs=n_jobs)
+    np.testing.assert_array_equal(one.fit_transform(flux), many.fit_transform(flux))
 
 
 def test_matches_a_matplotlib_drawing_of_the_same_plot():
