@@ -152,6 +152,12 @@ def main(argv=None):
         default=None,
         help="make_binary_spectra(train_line_strength=(LO, HI)), training call only",
     )
+    parser.add_argument(
+        "--save-predictions",
+        default=None,
+        help="write the evaluation set's p_b, labels and primaries of each seed to "
+        "PREFIX_seed<k>.npz (for paired comparisons of runs on the same set)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
@@ -326,6 +332,14 @@ def _one_seed(args, seed, best_params, *, grid):
     pe = best.predict_proba(Xe)[:, 1]
     t_pred = time.perf_counter() - t0
     auc = _auc(ye, pe)
+    if args.save_predictions:
+        np.savez(
+            f"{args.save_predictions}_seed{seed}.npz",
+            p=pe,
+            y=ye,
+            primary=np.asarray(me["primary"]),
+            secondary=np.asarray(me["secondary"]),
+        )
     ci = _star_bootstrap(ye, pe, np.asarray(me["primary"]), rng, args.n_boot)
     p_split = best.predict_proba(X[test])[:, 1]
     p_valid = best.predict_proba(X[valid])[:, 1]
