@@ -153,6 +153,13 @@ def main(argv=None):
         help="make_binary_spectra(train_line_strength=(LO, HI)), training call only",
     )
     parser.add_argument(
+        "--train-binary-fraction",
+        type=float,
+        default=1 / 19,
+        help="make_binary_spectra(binary_fraction=...) for the training call (the "
+        "seed's 1:18 by default; the evaluation call is 1:1 anyway)",
+    )
+    parser.add_argument(
         "--save-predictions",
         default=None,
         help="write the evaluation set's p_b, labels and primaries of each seed to "
@@ -182,6 +189,8 @@ def main(argv=None):
         diversity += " --train-line-strength {:g} {:g}".format(
             *args.train_line_strength
         )
+    if args.train_binary_fraction != 1 / 19:
+        diversity += f" --train-binary-fraction {args.train_binary_fraction}"
     w(
         f"Command: `nice -n 10 python benchmarks/bench_binary_workflow.py "
         f"--n-samples {args.n_samples} --n-train {args.n_train} {extra}"
@@ -241,6 +250,7 @@ def main(argv=None):
 def _one_seed(args, seed, best_params, *, grid):
     data = make_binary_spectra(
         n_samples=args.n_samples,
+        binary_fraction=args.train_binary_fraction,
         random_state=seed,
         train_interpolation=args.train_interpolation,
         train_line_strength=(
