@@ -7,8 +7,9 @@ A bare training loop around the network of ``BinarySpectrumCNN`` (the private
 ``_BinaryNet`` with one input channel, no early stopping, no precise-BN pass),
 used to diagnose learning cheaply before running the full workflow:
 
-- data: ``make_binary_spectra(n_samples, random_state=seed)`` continuum
-  normalised with ``ContinuumNormalizer(sigma=350)``;
+- data: ``make_binary_spectra(n_samples, binary_fraction=f, random_state=seed)``
+  (``--binary-fraction``, default 1/19 as the seed), continuum normalised
+  with ``ContinuumNormalizer(sigma=350)``;
 - training rows: 80 % of the training split (random rows); "seen": the other
   20 % (training stars, new noise/S/N/velocities/pairings); "unseen": the
   validation and test splits together (stars never trained on);
@@ -46,10 +47,20 @@ def main(argv=None):
         "--center", action="store_true", help="feed flux - 1 instead of flux"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--binary-fraction",
+        type=float,
+        default=1 / 19,
+        help="make_binary_spectra's binary_fraction (0.5: balanced training split)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    data = make_binary_spectra(n_samples=args.n_samples, random_state=args.seed)
+    data = make_binary_spectra(
+        n_samples=args.n_samples,
+        binary_fraction=args.binary_fraction,
+        random_state=args.seed,
+    )
     X = ContinuumNormalizer(wavelength=data.wavelength, sigma=350.0).fit_transform(
         data.data
     )
