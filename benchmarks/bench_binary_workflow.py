@@ -223,7 +223,7 @@ def main(argv=None):
     w("")
     w(
         "| seed | train spectra (binaries, stars) | test stars | eval spectra "
-        "(binaries) | held-out AUC [95 % CI over stars] | 1:18 test-split AUC | "
+        "(binaries) | held-out AUC [95 % CI over stars] | test-split AUC | "
         "seen-star AUC | epochs (best) |"
     )
     w("|---|---|---|---|---|---|---|---|")
@@ -422,7 +422,7 @@ def _one_seed(args, seed, best_params, *, grid):
         f"{int(ev.target[ev_seen].sum())} binaries): {auc_seen:.3f}"
     )
     w(
-        f"AUC on the 1:18 test split of the training call ({len(test)} spectra, "
+        f"AUC on the test split of the training call ({len(test)} spectra, "
         f"{int(y[test].sum())} binaries): {_auc(y[test], p_split):.3f}"
     )
     w("")

@@ -388,7 +388,12 @@ def make_binary_spectra(
     (flux-conserving) to 1e-4 dex. This is an approximation: no triples,
     eccentric or interacting binaries, real LAMOST calibration, sky or
     telluric residuals, or red arm beyond MILES; library stars are few
-    (~260), so many spectra share a star. ``train_interpolation`` and
+    (~260), so many spectra share a star. Some library "singles" are
+    unresolved binaries themselves (MILES 680 = BY Dra, a double-lined
+    q = 0.88 pair; 1 = 85 Peg; 659 = 70 Oph A at part of its orbit); they are
+    kept as singles, as MILES lists them (leaving them out changed the
+    out-of-fold AUC of ``benchmarks/bench_binary_library_stars.py`` by less
+    than 0.003). ``train_interpolation`` and
     ``train_line_strength`` make the training stars more diverse with
     approximations (mixes of neighbouring stars, uniformly scaled lines), not
     with new stars.
