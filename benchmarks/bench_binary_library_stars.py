@@ -123,7 +123,16 @@ def main(argv=None):
     names = miles_names(get_data_home() / "libraries" / "miles")
     report(y, p_oof, prim, sec, all_unseen, names, args)
     if args.out:
-        np.savez(args.out, p=p_oof, y=y, primary=prim, secondary=sec, unseen=all_unseen)
+        columns = ("teff1", "teff2", "light_ratio", "rv1", "rv2", "snr", "feh1")
+        np.savez(
+            args.out,
+            p=p_oof,
+            y=y,
+            primary=prim,
+            secondary=sec,
+            unseen=all_unseen,
+            **{c: np.asarray(meta[c]) for c in columns},
+        )
     print(f"\nWall time {time.perf_counter() - t_start:.0f} s")
 
 
