@@ -512,7 +512,15 @@ def make_binary_spectra(
     period[binary], rv1[binary], rv2[binary] = _orbits(m1[binary], m2[binary], rng)
     rv_sys = rng.normal(0.0, 30.0, size=n)
     snr = np.exp(rng.uniform(np.log(snr_lo), np.log(snr_hi), size=n))
-    noise = rng.standard_normal((n, len(grid)))
+    # The noise is drawn chunk by chunk in the rendering loop from a copy of
+    # the generator, and the generator is advanced past it chunk by chunk too:
+    # the values (and every later draw) are those of one (n, n_pixels) draw,
+    # without holding n x n_pixels float64 numbers at once.
+    chunk = 256
+    noise_rng = np.random.RandomState()
+    noise_rng.set_state(rng.get_state())
+    for start in range(0, n, chunk):
+        rng.standard_normal((min(chunk, n - start), len(grid)))
 
     # Diversified training stars. Their random numbers come from a generator
     # seeded after every draw above, so all other draws (and every validation
@@ -572,7 +580,6 @@ def make_binary_spectra(
     X = np.empty((n, len(grid)), dtype=np.float32)
     light_ratio = np.full(n, np.nan)
     light_ratio[binary] = band2[binary] / band1[binary]
-    chunk = 256
     # Chunks bound memory (n x 4300 float64 per intermediate array).
     for start in range(0, n, chunk):
         sl = np.arange(start, min(start + chunk, n))
@@ -586,7 +593,7 @@ def make_binary_spectra(
         spec = resample(spec, wave_vac, grid, method="flux_conserving")
         spec /= np.median(spec, axis=1, keepdims=True)
         sigma = np.sqrt(np.clip(spec, 0.0, None)) / snr[sl][:, None]
-        X[sl] = spec + sigma * noise[sl]
+        X[sl] = spec + sigma * noise_rng.standard_normal((len(sl), len(grid)))
 
     meta = Table(
         {
