@@ -36,17 +36,19 @@ from imblearn.pipeline import Pipeline
 from sklearn.metrics import roc_auc_score
 
 from sklearn_stellar.datasets import get_data_home, make_binary_spectra
+from sklearn_stellar.datasets._miles import (
+    read_miles_names,
+    read_miles_params,
+    read_miles_spectral_types,
+)
 from sklearn_stellar.neural import BinarySpectrumCNN
 from sklearn_stellar.preprocessing import ContinuumNormalizer
 
 
 def miles_names(folder):
-    """MILES number -> (star name, spectral type) from the fixed-width table."""
-    names = {}
-    for line in (folder / "paramsMILES_v9.1.txt").read_text().splitlines()[3:]:
-        if line[23:27].isdigit():
-            names[int(line[23:27])] = (line[:22].strip(), line[36:51].strip())
-    return names
+    """MILES number -> (star name, spectral type)."""
+    names, types = read_miles_names(folder), read_miles_spectral_types(folder)
+    return {k: (name, types.get(k, "")) for k, name in names.items()}
 
 
 def main(argv=None):
@@ -206,8 +208,6 @@ def binned_auc(run):
 
 def combine(paths):
     """Per-star mean p_b over several runs, and its dependence on parameters."""
-    from sklearn_stellar.datasets._miles import read_miles_params
-
     folder = get_data_home() / "libraries" / "miles"
     names = miles_names(folder)
     ids, teff, logg, feh = read_miles_params(folder)

@@ -278,3 +278,19 @@ def test_line_strength_scales_training_lines(data_home):
         )
     with pytest.raises(InvalidParameterError, match="train_interpolation"):
         make_binary_spectra(n_samples=10, train_interpolation=1.5, data_home=data_home)
+
+
+def test_miles_names_and_types_come_from_their_columns(data_home, tmp_path):
+    from sklearn_stellar.datasets._miles import (
+        read_miles_names,
+        read_miles_spectral_types,
+    )
+
+    folder = data_home / "libraries" / "miles"
+    names, types = read_miles_names(folder), read_miles_spectral_types(folder)
+    assert names.keys() == types.keys()
+    assert (names[1], types[1]) == ("HD224930", "G3 V")
+    assert (names[680], types[680]) == ("HD234677", "K7Vvar")
+    assert names[230] == "BD+151305" and types[230] == ""
+    with pytest.raises(ValueError, match="cannot read MILES star names"):
+        read_miles_names(tmp_path)

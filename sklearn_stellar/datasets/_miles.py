@@ -70,25 +70,38 @@ def read_miles_spectra(folder: Path, ids):
     return flux, usable
 
 
-def read_miles_spectral_types(folder: Path) -> dict:
-    """MILES id -> spectral type string, from ``paramsMILES_v9.1.txt``.
+def _miles_table_column(folder: Path, start: int, stop: int, what: str) -> dict:
+    """MILES id -> text of columns ``start:stop`` of ``paramsMILES_v9.1.txt``.
 
-    The table is fixed-width: the MILES number is in columns 23-26 and the
-    spectral type (free text such as ``"B0.5 Iae"`` or ``"B8II-III"``) in
-    columns 36-50. Stars without a type get ``""``.
+    The table is fixed-width, with the MILES number in columns 23-26.
     """
     path = Path(folder) / "paramsMILES_v9.1.txt"
     try:
         lines = path.read_text().splitlines()
     except OSError as exc:
-        raise ValueError(
-            f"cannot read MILES spectral types from {path}: {exc}"
-        ) from exc
-    types = {}
+        raise ValueError(f"cannot read MILES {what} from {path}: {exc}") from exc
+    column = {}
     for line in lines[3:]:
         number = line[23:27]
         if number.isdigit():
-            types[int(number)] = line[36:51].strip()
-    if not types:
+            column[int(number)] = line[start:stop].strip()
+    if not column:
         raise ValueError(f"{path}: no MILES numbers in columns 23-26.")
-    return types
+    return column
+
+
+def read_miles_spectral_types(folder: Path) -> dict:
+    """MILES id -> spectral type string, from ``paramsMILES_v9.1.txt``.
+
+    The spectral type (free text such as ``"B0.5 Iae"`` or ``"B8II-III"``) is
+    in columns 36-50. Stars without a type get ``""``.
+    """
+    return _miles_table_column(folder, 36, 51, "spectral types")
+
+
+def read_miles_names(folder: Path) -> dict:
+    """MILES id -> star name (columns 0-21 of ``paramsMILES_v9.1.txt``).
+
+    Names are as MILES writes them, e.g. ``"HD224930"`` or ``"BD+450983"``.
+    """
+    return _miles_table_column(folder, 0, 22, "star names")
