@@ -81,7 +81,10 @@ class BeResNet18(BaseSpectrumClassifier):
         Largest corner displacement of the perspective warp (fraction of half
         the image size).
     channels_last : bool, default=True
-        Run convolutions in channels-last memory format (faster on CPU).
+        Run convolutions in channels-last memory format (faster on CPU). Safe
+        at every width: shortcut convolutions with fewer than 8 input
+        channels avoid a oneDNN fault on AVX2 CPUs (see the robustness page
+        of the docs).
     max_epochs : int, default=10
         Training epochs (the paper's 10).
     batch_size : int, default=32

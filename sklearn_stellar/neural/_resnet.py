@@ -16,6 +16,38 @@ from torch import nn
 
 __all__ = ["ResNet18", "load_imagenet_resnet18"]
 
+# oneDNN 3.x (torch 2.x CPU builds) corrupts the heap in the AVX2 ``jit_1x1``
+# backward-weights kernel of a strided 1 x 1 convolution in channels-last
+# format with 2 to 7 input channels (seen with oneDNN 3.12, torch 2.13.0, on
+# AMD EPYC: abort "corrupted size vs. prev_size" or SIGSEGV within a few
+# steps; one thread; AVX-512 CPUs pick another kernel). Below this channel
+# count the shortcut convolution runs in the default (NCHW) memory format.
+_ONEDNN_SAFE_CHANNELS = 8
+
+
+class _ShortcutConv(nn.Conv2d):
+    """1 x 1 strided shortcut convolution that steers clear of a oneDNN fault.
+
+    On the CPU with fewer than ``_ONEDNN_SAFE_CHANNELS`` input channels the
+    layer is computed as what it is, a subsampling followed by a matrix
+    product over channels (``einsum``), so that no oneDNN convolution runs in
+    either direction. Making only the input NCHW is not enough: the gradient
+    arriving from the channels-last residual sum selects the faulty kernel
+    again. Parameter names and the state_dict are those of ``nn.Conv2d``.
+    See ``docs/hardening.rst`` for the upstream reproducer.
+    """
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__(in_channels, out_channels, 1, stride, bias=False)
+
+    def forward(self, x):
+        if x.device.type == "cpu" and self.in_channels < _ONEDNN_SAFE_CHANNELS:
+            sh, sw = self.stride
+            return torch.einsum(
+                "nchw,oc->nohw", x[:, :, ::sh, ::sw], self.weight[:, :, 0, 0]
+            )
+        return super().forward(x)
+
 
 class _BasicBlock(nn.Module):
     """torchvision's ``BasicBlock``: two 3x3 convolutions and a shortcut."""
@@ -30,7 +62,7 @@ class _BasicBlock(nn.Module):
         self.downsample = None
         if stride != 1 or in_planes != planes:
             self.downsample = nn.Sequential(
-                nn.Conv2d(in_planes, planes, 1, stride, bias=False),
+                _ShortcutConv(in_planes, planes, stride),
                 nn.BatchNorm2d(planes),
             )
 
