@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
-__all__ = ["check_wavelength", "check_window", "check_medium"]
+from ..exceptions import EmptySpectrumWarning
+
+__all__ = ["check_ivar", "check_wavelength", "check_window", "check_medium"]
 
 MEDIA = ("vacuum", "air")
 
@@ -110,3 +113,93 @@ def check_positive(value, *, name):
     ):
         raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
     return float(value)
+
+
+def check_ivar(ivar, shape, *, name="ivar"):
+    """Validate inverse variances: one policy for every function taking ``ivar``.
+
+    ``0`` marks a masked pixel; a negative, NaN or infinite value is an error
+    (it has no meaning as an inverse variance, and silently treating it as
+    masked hides a broken pipeline). A row without any positive value is
+    allowed but warned about, once per call with the number of such rows: its
+    results will be NaN.
+
+    Parameters
+    ----------
+    ivar : array-like
+        Inverse variances in (flux unit)^-2, one row per spectrum.
+    shape : tuple of int
+        Required shape (that of the flux array).
+    name : str, default="ivar"
+        Name of the argument, used in messages.
+
+    Returns
+    -------
+    ivar : ndarray of float64
+        The values as given (no copy when already a float64 array).
+
+    Raises
+    ------
+    TypeError
+        If ``ivar`` is not numeric.
+    ValueError
+        If the shape differs from ``shape``, or a value is negative or not
+        finite (the message names the first offending row and pixel).
+
+    Warns
+    -----
+    EmptySpectrumWarning
+        When one or more rows have no positive value.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils import check_ivar
+    >>> check_ivar([[1.0, 0.0], [4.0, 2.0]], (2, 2))
+    array([[1., 0.],
+           [4., 2.]])
+    >>> check_ivar([[1.0, -1.0]], (1, 2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `ivar` must be finite and >= 0 ...; row 0, pixel 1 holds -1.0 ...
+    """
+    try:
+        arr = np.asarray(ivar, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be a numeric array of shape {tuple(shape)}, "
+            f"got {type(ivar).__name__}."
+        ) from None
+    if arr.shape != tuple(shape):
+        raise ValueError(
+            f"`{name}` must have the shape of the flux {tuple(shape)}, got {arr.shape}."
+        )
+    if arr.size == 0:
+        return arr
+    # Two reductions without temporaries; NaN makes the minimum NaN (fails >= 0).
+    if not (arr.min() >= 0 and arr.max() < np.inf):
+        bad = ~(np.isfinite(arr) & (arr >= 0))
+        rows = bad.reshape(-1, arr.shape[-1]).any(axis=1) if arr.ndim else bad
+        first = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
+        where = (
+            f"row {first[0]}, pixel {first[1]}"
+            if arr.ndim == 2
+            else f"index {tuple(int(i) for i in first)}"
+        )
+        count, n_rows = int(bad.sum()), int(np.sum(rows))
+        raise ValueError(
+            f"`{name}` must be finite and >= 0 (0 marks a masked pixel); {where} "
+            f"holds {float(arr[first])!r} ({count} such value{'s' * (count > 1)} in "
+            f"{n_rows} row{'s' * (n_rows > 1)})."
+        )
+    if arr.ndim:
+        empty = arr.reshape(-1, arr.shape[-1]).max(axis=1) <= 0
+        if empty.any():
+            n_rows = int(empty.sum())
+            first = int(np.flatnonzero(empty)[0])
+            warnings.warn(
+                f"{n_rows} of {empty.size} rows of `{name}` have no positive value "
+                f"(every pixel masked, e.g. row {first}); their results are NaN.",
+                EmptySpectrumWarning,
+                stacklevel=3,
+            )
+    return arr
