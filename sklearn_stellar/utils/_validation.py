@@ -203,3 +203,95 @@ def check_ivar(ivar, shape, *, name="ivar"):
                 stacklevel=3,
             )
     return arr
+
+
+def _bounds_text(lower, upper):
+    lo = "" if lower is None else f">= {lower}"
+    hi = "" if upper is None else f"<= {upper}"
+    return " and ".join(t for t in (lo, hi) if t)
+
+
+def check_real(value, *, name, lower=None, upper=None):
+    """Validate one finite real number, optionally within ``[lower, upper]``.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_real
+    >>> check_real(0.5, name="threshold", lower=0, upper=1)
+    0.5
+    >>> check_real(float("nan"), name="threshold")
+    Traceback (most recent call last):
+    ...
+    ValueError: `threshold` must be a finite number, got nan.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+    ):
+        raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
+    if (lower is not None and value < lower) or (upper is not None and value > upper):
+        raise ValueError(
+            f"`{name}` must be {_bounds_text(lower, upper)}, got {value!r}."
+        )
+    return float(value)
+
+
+def check_real_array(values, *, name, lower=None, upper=None, allow_nan=False):
+    """Validate an array of real numbers; errors name the first bad index.
+
+    Parameters
+    ----------
+    values : array-like
+    name : str
+        Argument name used in messages.
+    lower, upper : float, default=None
+        Inclusive bounds.
+    allow_nan : bool, default=False
+        Let NaN through (a documented "missing" value); inf never passes.
+
+    Returns
+    -------
+    ndarray of float64
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_real_array
+    >>> check_real_array([1.0, 2.0], name="teff", lower=0)
+    array([1., 2.])
+    >>> check_real_array([1.0, -2.0], name="teff", lower=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `teff` must be >= 0; index 1 holds -2.0.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be numeric (a number or an array of numbers), got "
+            f"{values!r}."
+        ) from None
+    flat = arr.reshape(-1)
+    nan = np.isnan(flat)
+    bad = np.isinf(flat) | (nan & (not allow_nan))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = f"; index {i} holds {float(flat[i])!r}" if arr.ndim else ""
+        raise ValueError(
+            f"`{name}` must be finite{' (NaN allowed)' if allow_nan else ''}"
+            f"{where if arr.ndim else f', got {float(flat[i])!r}'}."
+        )
+    with np.errstate(invalid="ignore"):
+        out = np.zeros(flat.shape, dtype=bool)
+        if lower is not None:
+            out |= flat < lower
+        if upper is not None:
+            out |= flat > upper
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        where = f"index {i} holds" if arr.ndim else "got"
+        raise ValueError(
+            f"`{name}` must be {_bounds_text(lower, upper)}; {where} "
+            f"{float(flat[i])!r}."
+        )
+    return arr
