@@ -50,7 +50,9 @@ def test_bad_ivar_value_is_refused_naming_row_and_pixel(func, value, shown):
 
 @pytest.mark.parametrize("func", FUNCTIONS)
 def test_wrong_shape_is_refused(func):
-    with pytest.raises(ValueError, match=r"`ivar` must have the shape"):
+    with pytest.raises(
+        ValueError, match=r"`ivar` must have the same shape as (X|`flux`) \(3, 121\)"
+    ):
         func(np.ones((3, 5)))
 
 
@@ -114,3 +116,54 @@ def test_one_dimensional_ivar_names_the_index():
         check_ivar([1.0, -2.0, 3.0], (3,))
     with pytest.warns(EmptySpectrumWarning, match="1 of 1 rows"):
         check_ivar([0.0, 0.0], (2,))
+
+
+def test_warn_false_leaves_the_report_to_the_caller():
+    ivar = np.ones(X.shape)
+    ivar[1] = 0.0
+    out = check_ivar(ivar, X.shape, warn=False)  # filterwarnings=error: silent
+    assert out is ivar
+    with pytest.raises(ValueError, match="row 1, pixel 3"):
+        ivar[1, 3] = -1.0
+        check_ivar(ivar, X.shape, warn=False)
+
+
+# ContinuumNormalizer lives in _continuum.py, which another branch is
+# refactoring; it adopts the policy with one line there (see the lead's note):
+#     ivar = check_ivar(ivar, X.shape, warn=False)
+# in place of ``ivar = _check_ivar_array(ivar, X.shape)`` in ``transform``
+# (its own _UnusableReport already warns about rows without a usable pixel).
+# Until then these are strict xfails: they fail loudly once the line is in,
+# so the marks are removed then.
+NEEDS_CONTINUUM_LINE = pytest.mark.xfail(
+    strict=True, reason="needs check_ivar(..., warn=False) in _continuum.py"
+)
+
+
+@NEEDS_CONTINUUM_LINE
+@pytest.mark.parametrize(
+    ("value", "shown"), [(-1.0, "-1.0"), (np.nan, "nan"), (np.inf, "inf")]
+)
+def test_continuum_normalizer_names_the_bad_ivar_row_and_pixel(value, shown):
+    from sklearn_stellar.preprocessing import ContinuumNormalizer
+
+    ivar = np.ones(X.shape)
+    ivar[2, 60] = value
+    norm = ContinuumNormalizer(wavelength=WAVE, sigma=20.0).fit(X)
+    with pytest.raises(ValueError, match=rf"`ivar`.*row 2, pixel 60 holds {shown}"):
+        norm.transform(X, ivar=ivar)
+
+
+@NEEDS_CONTINUUM_LINE
+def test_continuum_normalizer_warns_empty_rows_with_the_library_class():
+    # Optional second line in _continuum.py: _UnusableReport.warn uses
+    # EmptySpectrumWarning (a UserWarning subclass) for "no usable pixel".
+    from sklearn_stellar.preprocessing import ContinuumNormalizer
+
+    ivar = np.ones(X.shape)
+    ivar[0] = 0.0
+    norm = ContinuumNormalizer(wavelength=WAVE, sigma=20.0).fit(X)
+    with pytest.warns(EmptySpectrumWarning, match="no usable pixel") as rec:
+        out = norm.transform(X, ivar=ivar)
+    assert len(rec) == 1
+    assert np.isnan(out[0]).all() and np.isfinite(out[1:]).all()

@@ -212,7 +212,7 @@ def resample(flux, wavelength, new_wavelength, *, method="linear", ivar=None):
     data = np.atleast_2d(arr).astype(np.float64)
     bad = np.isnan(data)
     if ivar is not None:
-        iv = np.atleast_2d(check_ivar(ivar, arr.shape, name="ivar"))
+        iv = np.atleast_2d(check_ivar(ivar, arr.shape, name="ivar", like="`flux`"))
         bad |= iv == 0
     if method == "linear":
         matrix, _ = _linear_matrix(wave, new_wave)

@@ -115,7 +115,7 @@ def check_positive(value, *, name):
     return float(value)
 
 
-def check_ivar(ivar, shape, *, name="ivar"):
+def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True):
     """Validate inverse variances: one policy for every function taking ``ivar``.
 
     ``0`` marks a masked pixel; a negative, NaN or infinite value is an error
@@ -132,6 +132,12 @@ def check_ivar(ivar, shape, *, name="ivar"):
         Required shape (that of the flux array).
     name : str, default="ivar"
         Name of the argument, used in messages.
+    like : str, default="X"
+        How messages name the flux array whose shape ``ivar`` must have.
+    warn : bool, default=True
+        Warn about rows without a positive value. False for a caller that
+        reports such rows itself (together with rows made empty by NaN flux),
+        so that they are reported once.
 
     Returns
     -------
@@ -149,7 +155,7 @@ def check_ivar(ivar, shape, *, name="ivar"):
     Warns
     -----
     EmptySpectrumWarning
-        When one or more rows have no positive value.
+        When one or more rows have no positive value (unless ``warn=False``).
 
     Examples
     --------
@@ -171,7 +177,8 @@ def check_ivar(ivar, shape, *, name="ivar"):
         ) from None
     if arr.shape != tuple(shape):
         raise ValueError(
-            f"`{name}` must have the shape of the flux {tuple(shape)}, got {arr.shape}."
+            f"`{name}` must have the same shape as {like} {tuple(shape)}, got "
+            f"{arr.shape}."
         )
     if arr.size == 0:
         return arr
@@ -191,7 +198,7 @@ def check_ivar(ivar, shape, *, name="ivar"):
             f"holds {float(arr[first])!r} ({count} such value{'s' * (count > 1)} in "
             f"{n_rows} row{'s' * (n_rows > 1)})."
         )
-    if arr.ndim:
+    if warn and arr.ndim:
         empty = arr.reshape(-1, arr.shape[-1]).max(axis=1) <= 0
         if empty.any():
             n_rows = int(empty.sum())
