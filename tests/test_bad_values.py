@@ -9,7 +9,13 @@ import pytest
 
 from sklearn_stellar.catalog import binary_catalog, count_above
 from sklearn_stellar.datasets import main_sequence_relation
-from sklearn_stellar.filters import EWFilter, QColorFilter, q_index
+from sklearn_stellar.filters import (
+    EWFilter,
+    QColorFilter,
+    classify_ir_colours,
+    deredden_ir,
+    q_index,
+)
 from sklearn_stellar.lines import bartlett_width, der_snr, find_halpha_peaks
 from sklearn_stellar.metrics import (
     detection_rate,
@@ -29,6 +35,7 @@ Y, S = [1, 0, 1, 0], [0.9, 0.1, 0.8, 0.3]
 META = [{"designation": "A"}, {"designation": "B"}]
 HALPHA_WAVE = np.linspace(6540.0, 6600.0, 200)
 HALPHA_X = np.ones((2, 200))
+PHOT = np.array([[10.0, 9.8, 9.7, 9.6]])  # J, H, Ks, W1
 
 CASES = [
     # --- wavelength conversions: Angstrom, positive, finite
@@ -204,6 +211,28 @@ CASES = [
         (),
         ValueError,
         r"must not be NaN.*\(nan, 10\.0\)",
+    ),
+    # --- infrared colours: reddening and R_V
+    (deredden_ir, (PHOT, NAN), ValueError, r"`ebv` must be finite, got nan"),
+    (deredden_ir, (PHOT, -0.5), ValueError, r"`ebv` must be >= 0\.0; got -0\.5"),
+    (deredden_ir, (PHOT, "a"), TypeError, r"`ebv` must be numeric"),
+    (
+        lambda: deredden_ir(PHOT, 0.1, r_v=NAN),
+        (),
+        ValueError,
+        r"`r_v` must be a finite number",
+    ),
+    (
+        lambda: deredden_ir(PHOT, 0.1, r_v=-3.1),
+        (),
+        ValueError,
+        r"`r_v` must be positive, got -3\.1",
+    ),
+    (
+        classify_ir_colours,
+        (PHOT, [-1.0]),
+        ValueError,
+        r"`ebv` must be >= 0\.0; index 0 holds -1\.0",
     ),
     # --- signal-to-noise
     (
