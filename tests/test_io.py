@@ -4,7 +4,10 @@ import gzip
 import os
 import re
 import shutil
+import tempfile
 import threading
+import warnings
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -775,3 +778,27 @@ def test_recursive_scan_reads_inside_a_folder_named_fits(lamost, tmp_path):
     deep = read_lamost(tmp_path, recursive=True)
     assert deep.files["path"].tolist() == [str(inner / "spec.fits")]
     assert deep.files["status"].tolist() == ["read"] and len(deep) == 1
+
+
+@settings(max_examples=8, deadline=None)
+@given(kinds=st.sets(st.sampled_from(sorted(EXPECTED)), min_size=1))
+def test_any_mix_of_entries_is_fully_accounted_for(lamost, kinds):
+    # Property: whatever subset of entry kinds a folder holds, `.files` has one
+    # row per entry with its status, and n_spectra sums to the list's length.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _mixed_folder(lamost, Path(tmp))
+        for entry in folder.iterdir():
+            if entry.name in kinds:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                entry.rmdir()
+            else:
+                entry.unlink()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EmptySpectrumWarning)
+            spectra = _in_thread(lambda: read_lamost(folder, errors="report"))
+        files = spectra.files
+        assert sorted(p.split("/")[-1] for p in files["path"]) == sorted(kinds)
+        for row in files:
+            assert row["status"] == EXPECTED[row["path"].split("/")[-1]][0]
+        assert sum(files["n_spectra"]) == len(spectra)
