@@ -1,4 +1,4 @@
-"""What a path is before it is read: regular files only, nothing that blocks."""
+"""Which paths are read (regular files only, never blocking) and the `.files` rows."""
 
 from __future__ import annotations
 
