@@ -1,7 +1,13 @@
 """Tests for sklearn_stellar.io on the real LAMOST files in the data home."""
 
 import gzip
+import os
+import re
 import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -12,12 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from specutils import Spectrum, SpectrumList
 
+from sklearn_stellar.exceptions import EmptySpectrumWarning
 from sklearn_stellar.io import (
     LamostReadError,
     LamostSpectra,
     read_lamost,
+    read_lamost_file,
     spectra_to_array,
 )
+from sklearn_stellar.io._files import STATUSES
 from sklearn_stellar.preprocessing import resample, vacuum_to_air
 
 META_KEYS = {
@@ -628,3 +637,168 @@ def test_damaged_bytes_read_or_raise_lamost_error(lamost, tmp_path_factory, data
         assert str(path) in str(exc) and exc.problem
     else:
         assert len(spectra) >= 1 and spectra.files["status"][0] == "read"
+
+
+# ------------------------------------------------- every entry accounted for
+
+
+def _all_nan_copy(lamost, path):
+    """A real DR7 image with its flux row set to NaN (header and ivar kept)."""
+    with fits.open(lamost / LRS_IMAGE_PLAIN) as hdul:
+        header = hdul[0].header.copy()
+        data = hdul[0].data.copy()
+    data[0] = np.nan
+    fits.PrimaryHDU(data=data, header=header).writeto(path)
+    return path
+
+
+def _mixed_folder(lamost, tmp_path):
+    """Good files (a copy and a symlink) among every kind of bad entry."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(lamost / LRS_IMAGE_PLAIN, folder / "a-good.fits")
+    (folder / "b-link.fits.gz").symlink_to(lamost / LRS_COADD_GZ)
+    _truncated(lamost / LRS_IMAGE_PLAIN, folder / "c-corrupt.fits", 0.5)
+    (folder / "d.fits").mkdir()
+    (folder / "e-text.fits").write_text("SIMPLE? no, a text file\n")
+    _all_nan_copy(lamost, folder / "f-nan.fits")
+    os.mkfifo(folder / "p.fits")
+    (folder / "x.fits").symlink_to(folder / "nowhere.fits")
+    return folder
+
+
+EXPECTED = {
+    "a-good.fits": ("read", 1, r"^$"),
+    "b-link.fits.gz": ("read", 1, r"^$"),
+    "c-corrupt.fits": ("failed", 0, "truncated FITS file"),
+    "d.fits": ("failed", 0, "is a directory"),
+    "e-text.fits": ("failed", 0, "not a FITS file"),
+    "f-nan.fits": ("empty", 0, "NaN or masked at every pixel"),
+    "p.fits": ("failed", 0, r"is a named pipe \(FIFO\), not a regular file"),
+    "x.fits": ("failed", 0, "broken symbolic link .*nowhere.fits"),
+}
+
+
+def _in_thread(func, seconds=20):
+    """Run ``func`` in a daemon thread; fail (not hang) if it blocks."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = func()
+        except BaseException as exc:  # re-raised in the test's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"the read blocked for more than {seconds} s"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def test_mixed_folder_reads_the_good_and_reports_each_bad_entry(lamost, tmp_path):
+    folder = _mixed_folder(lamost, tmp_path)
+    with pytest.warns(EmptySpectrumWarning, match="1 spectra in 1 files"):
+        spectra = _in_thread(lambda: read_lamost(folder, errors="report"))
+    files = spectra.files
+    assert [p.split("/")[-1] for p in files["path"]] == sorted(EXPECTED)
+    for row in files:
+        status, n, reason = EXPECTED[row["path"].split("/")[-1]]
+        assert (row["status"], row["n_spectra"]) == (status, n), row
+        assert re.search(reason, row["reason"]), row
+    assert len(spectra) == sum(files["n_spectra"]) == 2
+    assert {s.meta["format"] for s in spectra} == {"lrs-image", "lrs-coadd"}
+    assert set(files["status"]) <= set(STATUSES)
+
+
+@pytest.mark.parametrize("name", ["p.fits", "x.fits", "c-corrupt.fits", "e-text.fits"])
+def test_each_bad_entry_raises_alone_without_blocking(lamost, tmp_path, name):
+    folder = _mixed_folder(lamost, tmp_path)
+    _, _, reason = EXPECTED[name]
+    with pytest.raises(LamostReadError, match=reason) as info:
+        _in_thread(lambda: read_lamost(folder / name))
+    assert info.value.path == str(folder / name)
+
+
+def test_fifo_is_refused_at_once_by_read_lamost_file(tmp_path):
+    os.mkfifo(tmp_path / "spec.fits")
+    with pytest.raises(LamostReadError, match="named pipe"):
+        _in_thread(lambda: read_lamost_file(tmp_path / "spec.fits"), seconds=5)
+
+
+def test_character_device_is_refused(tmp_path):
+    with pytest.raises(LamostReadError, match="is a character device"):
+        _in_thread(lambda: read_lamost_file("/dev/zero"), seconds=5)
+
+
+def test_all_nan_file_is_empty_with_a_warning_not_a_nan_row(lamost, tmp_path):
+    path = _all_nan_copy(lamost, tmp_path / "spec-nan.fits")
+    with pytest.warns(EmptySpectrumWarning, match="left out"):
+        spectra = read_lamost([path, lamost / LRS_IMAGE_PLAIN])
+    assert len(spectra) == 1
+    assert spectra.files["status"].tolist() == ["empty", "read"]
+    X, _ = spectra_to_array(spectra)
+    assert np.isfinite(X).any(axis=1).all()
+    # Reading the one file directly returns it, masked everywhere, with a warning.
+    with pytest.warns(EmptySpectrumWarning, match="1 of 1 spectra have no usable"):
+        (only,) = read_lamost_file(path)
+    assert only.mask.all()
+
+
+def test_all_masked_mrs_exposures_are_left_out_and_named(lamost, tmp_path):
+    # A real MRS file whose first two single exposures lose every pixel to
+    # ivar = 0: the file stays "read", its reason names the two left out.
+    source = lamost / MRS_V0_PLAIN
+    with fits.open(source) as hdul:
+        hdul = fits.HDUList([hdu.copy() for hdu in hdul])
+    exposures = [h.name for h in hdul[1:] if h.name[:2] in ("B-", "R-")][:2]
+    for name in exposures:
+        hdul[name].data["IVAR"][:] = 0.0
+    path = tmp_path / "med-masked.fits"
+    hdul.writeto(path)
+    with pytest.warns(EmptySpectrumWarning, match="2 spectra in 1 files"):
+        spectra = read_lamost(path)
+    (row,) = spectra.files
+    n_total = len(read_lamost(source))
+    assert row["status"] == "read" and row["n_spectra"] == n_total - 2
+    assert len(spectra) == n_total - 2
+    assert row["reason"].startswith(f"2 of {n_total} spectra left out")
+    assert all(name in row["reason"] for name in exposures)
+
+
+def test_recursive_scan_reads_inside_a_folder_named_fits(lamost, tmp_path):
+    inner = tmp_path / "d.fits"
+    inner.mkdir()
+    shutil.copy(lamost / LRS_IMAGE_PLAIN, inner / "spec.fits")
+    flat = read_lamost(tmp_path, errors="report")
+    assert flat.files["status"].tolist() == ["failed"]
+    assert "is a directory" in flat.files["reason"][0]
+    deep = read_lamost(tmp_path, recursive=True)
+    assert deep.files["path"].tolist() == [str(inner / "spec.fits")]
+    assert deep.files["status"].tolist() == ["read"] and len(deep) == 1
+
+
+@settings(max_examples=8, deadline=None)
+@given(kinds=st.sets(st.sampled_from(sorted(EXPECTED)), min_size=1))
+def test_any_mix_of_entries_is_fully_accounted_for(lamost, kinds):
+    # Property: whatever subset of entry kinds a folder holds, `.files` has one
+    # row per entry with its status, and n_spectra sums to the list's length.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _mixed_folder(lamost, Path(tmp))
+        for entry in folder.iterdir():
+            if entry.name in kinds:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                entry.rmdir()
+            else:
+                entry.unlink()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EmptySpectrumWarning)
+            spectra = _in_thread(lambda: read_lamost(folder, errors="report"))
+        files = spectra.files
+        assert sorted(p.split("/")[-1] for p in files["path"]) == sorted(kinds)
+        for row in files:
+            assert row["status"] == EXPECTED[row["path"].split("/")[-1]][0]
+        assert sum(files["n_spectra"]) == len(spectra)

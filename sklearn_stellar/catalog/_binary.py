@@ -14,6 +14,8 @@ import numpy as np
 from astropy.table import Table
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import check_real, check_real_array
+
 __all__ = ["binary_probability", "spectrum_table", "binary_catalog", "count_above"]
 
 BANDS = ("u", "g", "r", "i", "z")
@@ -214,8 +216,7 @@ def binary_catalog(p_b, metadata, *, star_key="designation", threshold=0.5) -> T
        B         1 0.4     3     False
     """
     spectra = spectrum_table(p_b, metadata)
-    if not 0 <= threshold <= 1:
-        raise ValueError(f"`threshold` must be in [0, 1], got {threshold!r}.")
+    threshold = check_real(threshold, name="threshold", lower=0.0, upper=1.0)
     if star_key in spectra.colnames:
         keys = np.asarray(spectra[star_key])
     elif isinstance(metadata, Table) and star_key in metadata.colnames:
@@ -280,7 +281,9 @@ def count_above(p_b, thresholds) -> np.ndarray:
     [2, 1]
     """
     p = np.sort(_check_p_b(p_b))
-    th = np.asarray(thresholds, dtype=np.float64)
-    if th.ndim > 1 or not np.all(np.isfinite(th)):
-        raise ValueError(f"`thresholds` must be finite numbers, got {thresholds!r}.")
+    th = check_real_array(thresholds, name="thresholds", lower=0.0, upper=1.0)
+    if th.ndim > 1:
+        raise ValueError(
+            f"`thresholds` must be a number or a 1-D array, got shape {th.shape}."
+        )
     return len(p) - np.searchsorted(p, th, side="right")

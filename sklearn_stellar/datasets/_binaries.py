@@ -25,6 +25,7 @@ from ..preprocessing import (
     log_linear_grid,
     resample,
 )
+from ..utils._validation import check_real_array
 from ._home import get_data_home
 from ._miles import (
     MILES_FWHM,
@@ -75,6 +76,23 @@ def main_sequence_relation(teff: np.ndarray | float) -> tuple[np.ndarray, np.nda
     Linear interpolation of an approximate main-sequence table after Pecaut &
     Mamajek (2013); clipped to its ends (2810-6700 K).
 
+    Parameters
+    ----------
+    teff : float or array-like
+        Effective temperatures in K, finite and positive.
+
+    Returns
+    -------
+    mass, luminosity : ndarray
+        In solar units, shaped like ``teff``.
+
+    Raises
+    ------
+    TypeError
+        If ``teff`` is not numeric.
+    ValueError
+        If a temperature is NaN, infinite or not positive (naming its index).
+
     Examples
     --------
     >>> from sklearn_stellar.datasets import main_sequence_relation
@@ -82,7 +100,14 @@ def main_sequence_relation(teff: np.ndarray | float) -> tuple[np.ndarray, np.nda
     >>> round(float(mass), 2), round(float(lum), 2)
     (1.02, 1.02)
     """
-    teff = np.asarray(teff, dtype=np.float64)
+    teff = check_real_array(teff, name="teff")
+    if teff.size and not teff.min() > 0:
+        i = int(np.argmin(teff.reshape(-1)))
+        where = f"index {i} holds" if teff.ndim else "got"
+        raise ValueError(
+            f"`teff` must be positive temperatures in K; {where} "
+            f"{float(teff.reshape(-1)[i])!r}."
+        )
     t, m, logl = _MS_TABLE.T
     return np.interp(teff, t, m), 10.0 ** np.interp(teff, t, logl)
 
@@ -315,7 +340,8 @@ def make_binary_spectra(
     snr_range : tuple of float, default=(20, 100)
         S/N per pixel (at the median flux), drawn log-uniformly.
     split_fractions : tuple of 3 float, default=(0.8, 0.1, 0.1)
-        Fractions of library stars (and of spectra) in train/valid/test.
+        Fractions of library stars (and of spectra) in train/valid/test; each
+        in [0, 1], summing to 1 (they are not renormalised).
     wavelength_range : tuple of float, default=(3700, 7400)
         Vacuum wavelength range in Angstrom; must lie inside MILES
         (3541-7412 A vacuum).
@@ -421,13 +447,7 @@ def make_binary_spectra(
     q_lo, q_hi = _check_pair(q_range, "q_range", 0.0, 1.0)
     snr_lo, snr_hi = _check_pair(snr_range, "snr_range", 0.0, np.inf)
     lo, hi = _check_pair(wavelength_range, "wavelength_range", 0.0, np.inf)
-    fractions = np.asarray(split_fractions, dtype=np.float64)
-    if fractions.shape != (3,) or np.any(fractions < 0) or fractions.sum() <= 0:
-        raise ValueError(
-            "`split_fractions` must be 3 non-negative numbers (train, valid, test) "
-            f"with a positive sum, got {split_fractions!r}."
-        )
-    fractions = fractions / fractions.sum()
+    fractions = _check_split_fractions(split_fractions)
     limits = np.asarray(interpolation_limits, dtype=np.float64)
     if (
         limits.shape != (3,)
@@ -659,6 +679,29 @@ def _spread(values, mix):
     return np.where(used, v, -np.inf).max(axis=1) - np.where(used, v, np.inf).min(
         axis=1
     )
+
+
+def _check_split_fractions(split_fractions):
+    """Three fractions in [0, 1] summing to 1 (never silently renormalised)."""
+    try:
+        fractions = np.asarray(split_fractions, dtype=np.float64)
+    except (TypeError, ValueError):
+        fractions = np.full(1, np.nan)
+    if (
+        fractions.shape != (3,)
+        or not np.all(np.isfinite(fractions))
+        or np.any(fractions < 0)
+    ):
+        raise ValueError(
+            "`split_fractions` must be 3 finite fractions >= 0 (train, valid, "
+            f"test), got {split_fractions!r}."
+        )
+    if abs(fractions.sum() - 1.0) > 1e-6:
+        raise ValueError(
+            f"`split_fractions` must sum to 1, got {split_fractions!r} (sum "
+            f"{fractions.sum():g}); e.g. (0.8, 0.1, 0.1)."
+        )
+    return fractions / fractions.sum()
 
 
 def _check_pair(value, name, lower, upper):

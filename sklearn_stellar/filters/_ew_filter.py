@@ -34,6 +34,12 @@ def _check_cuts(cuts):
         window = window_in_medium(window, "air", name="cuts window")
         low = -np.inf if low is None else low
         high = np.inf if high is None else high
+        if any(isinstance(v, Real) and np.isnan(v) for v in (low, high)):
+            raise ValueError(
+                f"a cut's (min, max) must not be NaN (no EW passes a NaN bound; "
+                f"use None for no bound), got ({cut[1]!r}, {cut[2]!r}) for window "
+                f"{cut[0]!r}."
+            )
         if not (isinstance(low, Real) and isinstance(high, Real) and low < high):
             raise ValueError(
                 f"the (min, max) of a cut must be numbers or None with min < max, "

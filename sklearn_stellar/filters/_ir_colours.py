@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ..utils._validation import check_real, check_real_array
+
 __all__ = ["IR_EXTINCTION", "deredden_ir", "classify_ir_colours"]
 
 #: A_lambda / A_V for 2MASS J, H, Ks (Cardelli et al. 1989, Table 3) and WISE W1
@@ -28,10 +30,10 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     photometry : array-like of shape (n_stars, 4)
         J, H, Ks, W1 magnitudes (NaN where missing).
     ebv : float or array-like of shape (n_stars,)
-        Reddening E(B-V) in magnitudes (seed 004 took it from the Green et al.
-        2019 3-D dust map).
+        Reddening E(B-V) in magnitudes, finite and >= 0 (seed 004 took it
+        from the Green et al. 2019 3-D dust map).
     r_v : float, default=3.1
-        Ratio of total to selective extinction.
+        Ratio of total to selective extinction (positive).
 
     Returns
     -------
@@ -53,12 +55,15 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
         raise ValueError(
             f"`photometry` must have 4 columns (J, H, Ks, W1), got {phot.shape[1]}."
         )
-    ebv = np.asarray(ebv, dtype=np.float64)
-    if ebv.shape not in ((), (phot.shape[0],)) or not np.all(np.isfinite(ebv)):
+    ebv = check_real_array(ebv, name="ebv", lower=0.0)
+    if ebv.shape not in ((), (phot.shape[0],)):
         raise ValueError(
             "`ebv` must be a finite number or an array of shape (n_stars,) = "
             f"({phot.shape[0]},), got shape {ebv.shape}."
         )
+    r_v = check_real(r_v, name="r_v")
+    if not r_v > 0:
+        raise ValueError(f"`r_v` must be positive, got {r_v!r}.")
     ratios = np.array([IR_EXTINCTION[b] for b in ("J", "H", "Ks", "W1")])
     return phot - np.multiply.outer(ebv * r_v, ratios).reshape(-1, 4)
 

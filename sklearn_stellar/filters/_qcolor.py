@@ -6,9 +6,10 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._validation import check_real_array
 from ._layout import check_bands
 
 __all__ = ["QColorFilter", "q_index"]
@@ -24,13 +25,42 @@ def q_index(J, H, Ks) -> np.ndarray:
     Q = 0.4-0.5 (Comeron & Pasquali 2005). Q is unchanged by reddening with
     ``E(J-H) / E(H-Ks) = 1.70``.
 
+    Parameters
+    ----------
+    J, H, Ks : float or array-like
+        2MASS magnitudes (mag), broadcastable to one shape. NaN marks a
+        missing magnitude and gives a NaN Q; inf is refused.
+
+    Returns
+    -------
+    ndarray
+        Q in mag.
+
+    Raises
+    ------
+    TypeError
+        If a band is not numeric (naming it).
+    ValueError
+        If a band holds inf (naming it and the index), or the shapes do not
+        broadcast.
+
     Examples
     --------
     >>> from sklearn_stellar.filters import q_index
     >>> round(float(q_index(10.0, 9.9, 9.8)), 3)
     -0.07
     """
-    J, H, Ks = (np.asarray(v, dtype=np.float64) for v in (J, H, Ks))
+    J, H, Ks = (
+        check_real_array(v, name=name, allow_nan=True)
+        for v, name in ((J, "J"), (H, "H"), (Ks, "Ks"))
+    )
+    try:
+        np.broadcast_shapes(J.shape, H.shape, Ks.shape)
+    except ValueError:
+        raise ValueError(
+            f"`J`, `H` and `Ks` must have the same length (or broadcast), got "
+            f"shapes {J.shape}, {H.shape} and {Ks.shape}."
+        ) from None
     return (J - H) - Q_SLOPE * (H - Ks)
 
 
@@ -84,7 +114,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
     filter_input = "photometry"
 
     _parameter_constraints: dict = {
-        "threshold": [Real],
+        "threshold": [Interval(Real, None, None, closed="neither")],
         "bands": [tuple, list],
         "missing": [StrOptions({"error", "keep", "flag", "drop"})],
     }

@@ -5,20 +5,27 @@ from __future__ import annotations
 import gzip
 import io
 import logging
-import os
 import re
 import warnings
 import zlib
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Literal
 
 import astropy.units as u
 import numpy as np
 from astropy.io import fits
 from astropy.nddata import InverseVariance
-from astropy.table import Table
 from specutils import Spectrum, SpectrumList
+
+from ..exceptions import EmptySpectrumWarning
+from ._files import (
+    LamostReadError,
+    _account,
+    _collect_paths,
+    _empty,
+    _files_table,
+    _label,
+    read_regular_file,
+)
 
 __all__ = ["LamostReadError", "LamostSpectra", "read_lamost", "read_lamost_file"]
 
@@ -39,27 +46,6 @@ _WAVE_RANGE = (3000.0, 11000.0)  # Angstrom: anything outside is not LAMOST
 _FLUX_UNIT = u.dimensionless_unscaled  # LAMOST flux is relative, uncalibrated
 
 
-class LamostReadError(ValueError, OSError):
-    """A file could not be read as a LAMOST spectrum.
-
-    The message starts with the file's path and says what is wrong. It is both
-    a :class:`ValueError` (bad content) and an :class:`OSError` (an I/O
-    failure, the usual class for an unreadable file), so either ``except``
-    catches it.
-    """
-
-    def __init__(self, path, problem):
-        self.path = str(path)
-        self.problem = str(problem)
-        super().__init__(f"{self.path}: {self.problem}")
-
-    def __str__(self):
-        return f"{self.path}: {self.problem}"
-
-    def __reduce__(self):
-        return (type(self), (self.path, self.problem))
-
-
 class LamostSpectra(SpectrumList):
     """Spectra read by :func:`read_lamost`, plus an account of every input file.
 
@@ -70,22 +56,19 @@ class LamostSpectra(SpectrumList):
     Attributes
     ----------
     files : astropy.table.Table
-        One row per input file with columns ``path``, ``status`` (``"read"`` or
-        ``"failed"``), ``format``, ``n_spectra`` and ``reason`` (empty when
-        read).
+        One row per input file (every path given, and every entry of a folder
+        named ``*.fits`` or ``*.fits.gz``, links, folders and pipes included)
+        with columns ``path``, ``status``, ``format``, ``n_spectra`` (spectra
+        in the list) and ``reason``. ``status`` is ``"read"``, ``"empty"``
+        (read, but every spectrum has no usable pixel: left out) or
+        ``"failed"`` (``reason`` says why: missing, broken link, folder, named
+        pipe or device, empty, truncated, corrupt, not LAMOST). A ``"read"``
+        file whose reason is not empty had some spectra left out as empty.
     """
 
     def __init__(self, spectra=(), files=None):
         super().__init__(spectra)
         self.files = files if files is not None else _files_table([])
-
-
-def _files_table(rows):
-    return Table(
-        rows=rows if rows else None,
-        names=("path", "status", "format", "n_spectra", "reason"),
-        dtype=(str, str, str, int, str),
-    )
 
 
 def _read_bytes(path):
@@ -94,14 +77,16 @@ def _read_bytes(path):
     astropy silently stops at the end of a truncated gzip stream (dropping the
     HDUs beyond it), so gzip is decompressed here, where truncation raises.
     """
-    try:
-        raw = path.read() if hasattr(path, "read") else Path(path).read_bytes()
-    except FileNotFoundError:
-        raise LamostReadError(path, "no such file") from None
-    except IsADirectoryError:
-        raise LamostReadError(path, "is a directory, not a FITS file") from None
-    except OSError as exc:
-        raise LamostReadError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if hasattr(path, "read"):
+        try:
+            raw = path.read()
+        except OSError as exc:
+            raise LamostReadError(
+                getattr(path, "name", "<file object>"),
+                f"cannot be read ({exc.strerror or exc})",
+            ) from None
+    else:
+        raw = read_regular_file(path, LamostReadError)
     if not raw:
         raise LamostReadError(path, "empty file (0 bytes), not a FITS file")
     if raw[:2] == b"\x1f\x8b":
@@ -411,8 +396,31 @@ def read_lamost_file(path) -> list[Spectrum]:
     Raises
     ------
     LamostReadError
-        If the file is missing, empty, truncated, corrupt or not LAMOST.
+        If the file is missing, empty, truncated, corrupt or not LAMOST, or is
+        not a regular file (a folder, a broken link, a named pipe or a device:
+        refused without blocking).
+
+    Warns
+    -----
+    EmptySpectrumWarning
+        When a spectrum has no usable pixel (flux NaN or masked everywhere);
+        it is returned all the same, its ``mask`` all True.
     """
+    spectra = _read_file(path)
+    empty = [_label(s) for s in spectra if _empty(s)]
+    if empty:
+        warnings.warn(
+            f"{spectra[0].meta['filename']}: {len(empty)} of {len(spectra)} "
+            f"spectra have no usable pixel (flux NaN or masked everywhere): "
+            f"{', '.join(empty)}.",
+            EmptySpectrumWarning,
+            stacklevel=2,
+        )
+    return spectra
+
+
+def _read_file(path):
+    """:func:`read_lamost_file` without the warning (the caller accounts)."""
     if hasattr(path, "read"):
         raw = _read_bytes(path)
         path = getattr(path, "name", "<file object>")
@@ -432,45 +440,6 @@ def read_lamost_file(path) -> list[Spectrum]:
     if not spectra:
         raise LamostReadError(path, "no spectrum found in the file")
     return spectra
-
-
-def _collect_paths(source, recursive):
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            found = sorted(
-                p
-                for p in path.glob(pattern)
-                if p.is_file() and p.name.lower().endswith((".fits", ".fits.gz"))
-            )
-            if not found:
-                raise LamostReadError(
-                    path,
-                    "folder holds no *.fits or *.fits.gz files"
-                    + (
-                        ""
-                        if recursive
-                        else " (pass recursive=True to search subfolders)"
-                    ),
-                )
-            return found
-        return [path]
-    if isinstance(source, Iterable) and not isinstance(source, (bytes, dict)):
-        paths = list(source)
-        bad = [p for p in paths if not isinstance(p, (str, os.PathLike))]
-        if bad:
-            raise TypeError(
-                "`source` list must hold file paths (str or path-like), got "
-                f"{type(bad[0]).__name__}: {bad[0]!r}."
-            )
-        if not paths:
-            raise ValueError("`source` is an empty list: pass at least one file.")
-        return [Path(p) for p in paths]
-    raise TypeError(
-        "`source` must be a file path, a folder or a list of file paths, got "
-        f"{type(source).__name__}."
-    )
 
 
 def read_lamost(
@@ -502,7 +471,9 @@ def read_lamost(
     errors : {"raise", "report"}, default="raise"
         ``"raise"``: the first unreadable file raises :class:`LamostReadError`.
         ``"report"``: unreadable files are recorded in ``.files`` with their
-        reason and reading continues.
+        reason and reading continues. Either way, a spectrum without any
+        usable pixel (flux NaN or masked everywhere) is left out of the list,
+        recorded in ``.files`` and warned about.
     recursive : bool, default=False
         For a folder, also read the files in its subfolders.
 
@@ -534,8 +505,15 @@ def read_lamost(
     ------
     LamostReadError
         With ``errors="raise"``, for a missing, empty, truncated, corrupt or
-        non-LAMOST file, naming the file and the problem; also for a folder
-        without FITS files.
+        non-LAMOST file, or a path that is not a regular file (folder, broken
+        link, named pipe, device; never opened for reading, so nothing
+        blocks), naming the file and the problem; also for a folder without
+        FITS files.
+
+    Warns
+    -----
+    EmptySpectrumWarning
+        Once per call, when spectra with no usable pixel were left out.
     TypeError, ValueError
         For a ``source`` that is not a path or list of paths, an empty list or
         a bad ``errors`` value.
@@ -555,17 +533,28 @@ def read_lamost(
     if not isinstance(recursive, bool):
         raise TypeError(f"`recursive` must be a bool, got {recursive!r}.")
     paths = _collect_paths(source, recursive)
-    spectra, rows = [], []
+    spectra, rows, n_empty = [], [], 0
     # One file at a time: each is a separate FITS with its own layout.
     for path in paths:
         try:
-            found = read_lamost_file(path)
+            found = _read_file(path)
         except LamostReadError as exc:
             if errors == "raise":
                 raise
             logger.warning("skipping %s", exc)
             rows.append((str(path), "failed", "", 0, exc.problem))
             continue
-        spectra.extend(found)
-        rows.append((str(path), "read", found[0].meta["format"], len(found), ""))
+        kept, row, dropped = _account(path, found)
+        spectra.extend(kept)
+        rows.append(row)
+        n_empty += dropped
+    if n_empty:
+        n_files = sum(1 for row in rows if "NaN or masked" in row[4])
+        warnings.warn(
+            f"{n_empty} spectra in {n_files} files have no usable pixel (flux NaN "
+            "or masked everywhere) and were left out; `.files` names them "
+            "(status 'empty', or 'read' with a reason).",
+            EmptySpectrumWarning,
+            stacklevel=2,
+        )
     return LamostSpectra(spectra, files=_files_table(rows))

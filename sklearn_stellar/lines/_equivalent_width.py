@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..utils import check_medium, check_wavelength
+from ..utils import check_ivar, check_medium, check_wavelength
 from ._common import fill_missing, window_in_medium, window_weights
 
 __all__ = ["equivalent_width", "EWTransformer"]
@@ -79,8 +79,9 @@ def equivalent_width(
         Medium of ``wavelength`` (LAMOST: vacuum; MILES: air).
     ivar : array-like of shape (n_spectra, n_pixels), default=None
         Inverse variance of ``X``. When given, the 1-sigma uncertainty of each
-        EW is returned as well. Pixels with ``ivar <= 0`` are treated as
-        missing.
+        EW is returned as well. Pixels with ``ivar == 0`` are treated as
+        missing; negative or non-finite values raise (see
+        :func:`~sklearn_stellar.utils.check_ivar`).
 
     Returns
     -------
@@ -96,10 +97,12 @@ def equivalent_width(
     -----
     RuntimeWarning
         When some spectra have no finite pixel in the window; their EW is NaN.
+    EmptySpectrumWarning
+        When some rows of ``ivar`` have no positive value at all.
 
     Notes
     -----
-    Missing pixels (NaN flux, or ``ivar <= 0``) among those overlapping the
+    Missing pixels (NaN flux, or ``ivar == 0``) among those overlapping the
     window are filled by linear interpolation in wavelength between the nearest
     finite pixels of the same spectrum inside the window; beyond the first or
     last finite pixel the nearest finite value is carried.
@@ -141,14 +144,9 @@ def equivalent_width(
         cont = cont if cont.shape[0] == 1 else cont[rows]
         measured = None
     else:
-        iv = check_array(ivar, dtype=np.float64, ensure_all_finite=False)
-        if iv.shape != X.shape:
-            raise ValueError(
-                f"`ivar` must have the shape of X {X.shape}, got {iv.shape}."
-            )
-        iv = iv[:, start:stop]
+        iv = check_ivar(ivar, X.shape, name="ivar")[:, start:stop]
         rows = np.arange(n)
-        measured = np.isfinite(iv) & (iv > 0) & np.isfinite(flux)
+        measured = (iv > 0) & np.isfinite(flux)
     if np.isinf(flux).any():
         raise ValueError("`X` contains infinite flux values inside the window.")
     if measured is not None:

@@ -8,6 +8,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
 from ..utils import check_wavelength
+from ..utils._validation import check_real_array
 from ._common import fill_missing, window_in_medium
 from ._snr import der_snr
 
@@ -37,7 +38,8 @@ def bartlett_width(snr) -> np.ndarray:
 
     Below S/N 10 (outside the table, which starts at 10) and for a NaN S/N the
     widest window, 15 pixels, is used: the noisiest spectra get the strongest
-    smoothing. :func:`find_halpha_peaks` flags those spectra as ``low_snr``.
+    smoothing. A negative or infinite S/N raises a ValueError naming its
+    index. :func:`find_halpha_peaks` flags those spectra as ``low_snr``.
 
     Examples
     --------
@@ -45,7 +47,7 @@ def bartlett_width(snr) -> np.ndarray:
     >>> bartlett_width([5, 13, 50, 150, 400])
     array([15, 15,  9,  5,  5])
     """
-    snr = np.asarray(snr, dtype=np.float64)
+    snr = check_real_array(snr, name="snr", lower=0.0, allow_nan=True)
     idx = np.searchsorted(SNR_EDGES, np.nan_to_num(snr, nan=0.0), side="right") - 1
     return np.asarray(BARTLETT_WIDTHS)[np.clip(idx, 0, None)]
 
@@ -157,12 +159,12 @@ def find_halpha_peaks(
     if snr is None:
         snr_arr = der_snr(X)
     else:
-        given = np.asarray(snr, dtype=np.float64)
+        given = check_real_array(snr, name="snr")
         if given.shape not in ((), (n,)) or not np.all(given > 0):
             raise ValueError(
                 "`snr` must be a positive number or an array of shape "
                 f"(n_spectra,) = ({n},) of positive numbers, got shape "
-                f"{given.shape} with minimum {np.nanmin(given, initial=np.inf)!r}."
+                f"{given.shape} with minimum {given.min(initial=np.inf)!r}."
             )
         snr_arr = np.broadcast_to(given, (n,)).copy()
     width = bartlett_width(snr_arr)

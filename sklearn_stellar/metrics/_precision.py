@@ -11,6 +11,8 @@ from sklearn.metrics import make_scorer
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_consistent_length
 
+from ..utils._validation import check_real
+
 __all__ = [
     "detection_rate",
     "make_precision_at_prior_scorer",
@@ -52,6 +54,20 @@ def _check_ratio(ratio):
         )
     if not np.isfinite(ratio):
         raise ValueError(f"`ratio` must be finite, got {ratio!r}.")
+
+
+def _check_zero_division(zero_division):
+    if not (
+        (isinstance(zero_division, str) and zero_division == "warn")
+        or (
+            isinstance(zero_division, Real)
+            and not isinstance(zero_division, bool)
+            and zero_division in (0.0, 1.0)
+        )
+    ):
+        raise ValueError(
+            f'`zero_division` must be "warn", 0.0 or 1.0, got {zero_division!r}.'
+        )
 
 
 def _zero_division(zero_division):
@@ -121,8 +137,9 @@ def precision_at_prior(
     Raises
     ------
     ValueError
-        If ``y_true`` is not binary, lacks positives or negatives, or ``ratio``
-        is not positive.
+        If ``y_true`` is not binary, lacks positives or negatives, ``ratio``
+        is not positive, ``threshold`` is not a finite number or
+        ``zero_division`` is not one of its values.
 
     See Also
     --------
@@ -142,6 +159,8 @@ def precision_at_prior(
     0.75
     """
     _check_ratio(ratio)
+    _check_zero_division(zero_division)
+    threshold = check_real(threshold, name="threshold")
     positive, score = _check_binary(y_true, y_score, pos_label)
     called = score > threshold
     tpr = called[positive].mean()
@@ -212,6 +231,7 @@ def detection_rate(y_true, y_score, *, threshold: float = 0.5, pos_label=1) -> f
     >>> detection_rate([1, 1, 1, 1], [0.9, 0.7, 0.4, 0.6])
     0.75
     """
+    threshold = check_real(threshold, name="threshold")
     positive, score = _check_binary(y_true, y_score, pos_label, need_negative=False)
     return float(np.mean(score[positive] > threshold))
 
@@ -234,6 +254,8 @@ def make_precision_at_prior_scorer(
     True
     """
     _check_ratio(ratio)
+    # The scorer thresholds predict_proba: a probability.
+    threshold = check_real(threshold, name="threshold", lower=0.0, upper=1.0)
     return make_scorer(
         precision_at_prior,
         response_method="predict_proba",

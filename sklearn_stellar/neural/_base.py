@@ -23,6 +23,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._checks import check_trained_module
+
 __all__ = ["BaseSpectrumClassifier", "resolve_device"]
 
 logger = logging.getLogger(__name__)
@@ -431,6 +433,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             self.module_ = _recalibrate_batchnorm(
                 net.module_, Xp[train_idx], device, self.batch_size
             )
+        check_trained_module(self.module_, history)
         self.device_ = device
         return self
 

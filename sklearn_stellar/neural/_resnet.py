@@ -14,6 +14,8 @@ import os
 import torch
 from torch import nn
 
+from ._checks import check_finite_state
+
 __all__ = ["ResNet18", "load_imagenet_resnet18"]
 
 # oneDNN 3.x (torch 2.x CPU builds) corrupts the heap in the AVX2 ``jit_1x1``
@@ -162,7 +164,8 @@ def load_imagenet_resnet18(
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a ResNet-18 state_dict (keys or shapes differ).
+        If the file is not a ResNet-18 state_dict (keys or shapes differ), or
+        a tensor holds NaN or inf (naming the file and the key).
     """
     if in_channels not in (1, 3):
         raise ValueError(f"`in_channels` must be 1 or 3, got {in_channels!r}.")
@@ -196,6 +199,7 @@ def load_imagenet_resnet18(
             f"{bad[0]} {tuple(expected[bad[0]].shape)}, got "
             f"{tuple(state[bad[0]].shape)})."
         )
+    check_finite_state(state, source=str(path))
     reference.load_state_dict(state, strict=True)
     net = ResNet18(num_classes=num_classes, in_channels=in_channels)
     own = net.state_dict()

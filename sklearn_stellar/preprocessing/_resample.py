@@ -12,7 +12,7 @@ from typing import Literal, overload
 import numpy as np
 from scipy import sparse
 
-from ..utils import check_wavelength
+from ..utils import check_ivar, check_wavelength
 
 __all__ = ["resample", "pixel_edges"]
 
@@ -183,6 +183,11 @@ def resample(flux, wavelength, new_wavelength, *, method="linear", ivar=None):
     TypeError
         If ``flux`` or ``ivar`` is not numeric.
 
+    Warns
+    -----
+    EmptySpectrumWarning
+        When some rows of ``ivar`` are 0 everywhere (their output is all NaN).
+
     See Also
     --------
     sklearn_stellar.io.spectra_to_array : specutils spectra to one array.
@@ -207,15 +212,7 @@ def resample(flux, wavelength, new_wavelength, *, method="linear", ivar=None):
     data = np.atleast_2d(arr).astype(np.float64)
     bad = np.isnan(data)
     if ivar is not None:
-        ivar_arr = _check_flux(ivar, wave.size, "ivar")
-        if ivar_arr.shape != arr.shape:
-            raise ValueError(
-                f"`ivar` must have the shape of `flux` {arr.shape}, got "
-                f"{ivar_arr.shape}."
-            )
-        iv = np.atleast_2d(ivar_arr).astype(np.float64)
-        if np.isnan(iv).any() or (iv < 0).any():
-            raise ValueError("`ivar` must be finite and >= 0 (0 marks a masked pixel).")
+        iv = np.atleast_2d(check_ivar(ivar, arr.shape, name="ivar", like="`flux`"))
         bad |= iv == 0
     if method == "linear":
         matrix, _ = _linear_matrix(wave, new_wave)

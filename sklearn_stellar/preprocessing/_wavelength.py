@@ -4,7 +4,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils._validation import check_medium, check_real_array
+
 __all__ = ["air_to_vacuum", "vacuum_to_air", "log_linear_grid", "to_medium"]
+
+#: Below this a "wavelength in Angstrom" is evidently in micrometres (LAMOST
+#: and MILES span 3500-9500 A; 0.35-0.95 in micrometres).
+MIN_ANGSTROM = 100.0
+
+
+def _check_angstrom(wavelength, name="wavelength"):
+    """Finite, positive wavelengths that are plausibly in Angstrom."""
+    wave = check_real_array(wavelength, name=name)
+    flat = wave.reshape(-1)
+    if flat.size and not flat.min() >= MIN_ANGSTROM:
+        i = int(np.argmin(flat))
+        where = f"index {i} holds" if wave.ndim else "got"
+        if flat[i] <= 0:
+            raise ValueError(
+                f"`{name}` must be positive wavelengths in Angstrom; {where} "
+                f"{float(flat[i])!r}."
+            )
+        raise ValueError(
+            f"`{name}` must be in Angstrom (>= {MIN_ANGSTROM:g}); {where} "
+            f"{float(flat[i])!r}, which looks like micrometres: multiply by 1e4."
+        )
+    return wave
 
 
 def vacuum_to_air(wavelength):
@@ -24,13 +49,19 @@ def vacuum_to_air(wavelength):
     ndarray
         Air wavelengths in Angstrom.
 
+    Raises
+    ------
+    ValueError
+        If a wavelength is not finite, not positive, or below 100 (evidently
+        micrometres, not Angstrom), naming its index.
+
     Examples
     --------
     >>> from sklearn_stellar.preprocessing import vacuum_to_air
     >>> round(float(vacuum_to_air(6564.61)), 2)
     6562.8
     """
-    wave = np.asarray(wavelength, dtype=np.float64)
+    wave = _check_angstrom(wavelength)
     s2 = (1e4 / wave) ** 2
     n = 1.0 + 0.0000834254 + 0.02406147 / (130.0 - s2) + 0.00015998 / (38.9 - s2)
     return wave / n
@@ -40,7 +71,8 @@ def air_to_vacuum(wavelength):
     """Convert air wavelengths (Angstrom) to vacuum.
 
     Uses N. Piskunov's inversion of the Morton (2000) formula, accurate to
-    ~1e-8 relative against :func:`vacuum_to_air` round trips.
+    ~1e-8 relative against :func:`vacuum_to_air` round trips. Same argument
+    checks as :func:`vacuum_to_air`.
 
     Examples
     --------
@@ -48,7 +80,7 @@ def air_to_vacuum(wavelength):
     >>> round(float(air_to_vacuum(6562.8)), 2)
     6564.61
     """
-    wave = np.asarray(wavelength, dtype=np.float64)
+    wave = _check_angstrom(wavelength)
     s2 = (1e4 / wave) ** 2
     n = (
         1.0
@@ -68,11 +100,9 @@ def to_medium(wavelength, source, target):
     >>> to_medium([6000.0], "air", "air")
     array([6000.])
     """
-    from ..utils import check_medium
-
     check_medium(source, name="source")
     check_medium(target, name="target")
-    wave = np.asarray(wavelength, dtype=np.float64)
+    wave = _check_angstrom(wavelength)
     if source == target:
         return wave.copy()
     return air_to_vacuum(wave) if target == "vacuum" else vacuum_to_air(wave)
@@ -96,8 +126,11 @@ def log_linear_grid(start, stop, dlog=1e-4):
     >>> grid[:2].round(3)
     array([4000.   , 4000.921])
     """
-    if not (0 < start < stop):
-        raise ValueError(f"need 0 < start < stop, got start={start}, stop={stop}.")
+    start = float(_check_angstrom(start, "start"))
+    stop = float(_check_angstrom(stop, "stop"))
+    if not start < stop:
+        raise ValueError(f"need `start` < `stop`, got start={start}, stop={stop}.")
+    dlog = float(check_real_array(dlog, name="dlog"))
     if not dlog > 0:
         raise ValueError(f"`dlog` must be positive, got {dlog}.")
     n = int(np.floor((np.log10(stop) - np.log10(start)) / dlog + 1e-9)) + 1

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
-__all__ = ["check_wavelength", "check_window", "check_medium"]
+from ..exceptions import EmptySpectrumWarning
+
+__all__ = ["check_ivar", "check_wavelength", "check_window", "check_medium"]
 
 MEDIA = ("vacuum", "air")
 
@@ -110,3 +113,192 @@ def check_positive(value, *, name):
     ):
         raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
     return float(value)
+
+
+def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True):
+    """Validate inverse variances: one policy for every function taking ``ivar``.
+
+    ``0`` marks a masked pixel; a negative, NaN or infinite value is an error
+    (it has no meaning as an inverse variance, and silently treating it as
+    masked hides a broken pipeline). A row without any positive value is
+    allowed but warned about, once per call with the number of such rows: its
+    results will be NaN.
+
+    Parameters
+    ----------
+    ivar : array-like
+        Inverse variances in (flux unit)^-2, one row per spectrum.
+    shape : tuple of int
+        Required shape (that of the flux array).
+    name : str, default="ivar"
+        Name of the argument, used in messages.
+    like : str, default="X"
+        How messages name the flux array whose shape ``ivar`` must have.
+    warn : bool, default=True
+        Warn about rows without a positive value. False for a caller that
+        reports such rows itself (together with rows made empty by NaN flux),
+        so that they are reported once.
+
+    Returns
+    -------
+    ivar : ndarray of float64
+        The values as given (no copy when already a float64 array).
+
+    Raises
+    ------
+    TypeError
+        If ``ivar`` is not numeric.
+    ValueError
+        If the shape differs from ``shape``, or a value is negative or not
+        finite (the message names the first offending row and pixel).
+
+    Warns
+    -----
+    EmptySpectrumWarning
+        When one or more rows have no positive value (unless ``warn=False``).
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils import check_ivar
+    >>> check_ivar([[1.0, 0.0], [4.0, 2.0]], (2, 2))
+    array([[1., 0.],
+           [4., 2.]])
+    >>> check_ivar([[1.0, -1.0]], (1, 2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `ivar` must be finite and >= 0 ...; row 0, pixel 1 holds -1.0 ...
+    """
+    try:
+        arr = np.asarray(ivar, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be a numeric array of shape {tuple(shape)}, "
+            f"got {type(ivar).__name__}."
+        ) from None
+    if arr.shape != tuple(shape):
+        raise ValueError(
+            f"`{name}` must have the same shape as {like} {tuple(shape)}, got "
+            f"{arr.shape}."
+        )
+    if arr.size == 0:
+        return arr
+    # Two reductions without temporaries; NaN makes the minimum NaN (fails >= 0).
+    if not (arr.min() >= 0 and arr.max() < np.inf):
+        bad = ~(np.isfinite(arr) & (arr >= 0))
+        rows = bad.reshape(-1, arr.shape[-1]).any(axis=1) if arr.ndim else bad
+        first = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
+        where = (
+            f"row {first[0]}, pixel {first[1]}"
+            if arr.ndim == 2
+            else f"index {tuple(int(i) for i in first)}"
+        )
+        count, n_rows = int(bad.sum()), int(np.sum(rows))
+        raise ValueError(
+            f"`{name}` must be finite and >= 0 (0 marks a masked pixel); {where} "
+            f"holds {float(arr[first])!r} ({count} such value{'s' * (count > 1)} in "
+            f"{n_rows} row{'s' * (n_rows > 1)})."
+        )
+    if warn and arr.ndim:
+        empty = arr.reshape(-1, arr.shape[-1]).max(axis=1) <= 0
+        if empty.any():
+            n_rows = int(empty.sum())
+            first = int(np.flatnonzero(empty)[0])
+            warnings.warn(
+                f"{n_rows} of {empty.size} rows of `{name}` have no positive value "
+                f"(every pixel masked, e.g. row {first}); their results are NaN.",
+                EmptySpectrumWarning,
+                stacklevel=3,
+            )
+    return arr
+
+
+def _bounds_text(lower, upper):
+    lo = "" if lower is None else f">= {lower}"
+    hi = "" if upper is None else f"<= {upper}"
+    return " and ".join(t for t in (lo, hi) if t)
+
+
+def check_real(value, *, name, lower=None, upper=None):
+    """Validate one finite real number, optionally within ``[lower, upper]``.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_real
+    >>> check_real(0.5, name="threshold", lower=0, upper=1)
+    0.5
+    >>> check_real(float("nan"), name="threshold")
+    Traceback (most recent call last):
+    ...
+    ValueError: `threshold` must be a finite number, got nan.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+    ):
+        raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
+    if (lower is not None and value < lower) or (upper is not None and value > upper):
+        raise ValueError(
+            f"`{name}` must be {_bounds_text(lower, upper)}, got {value!r}."
+        )
+    return float(value)
+
+
+def check_real_array(values, *, name, lower=None, upper=None, allow_nan=False):
+    """Validate an array of real numbers; errors name the first bad index.
+
+    Parameters
+    ----------
+    values : array-like
+    name : str
+        Argument name used in messages.
+    lower, upper : float, default=None
+        Inclusive bounds.
+    allow_nan : bool, default=False
+        Let NaN through (a documented "missing" value); inf never passes.
+
+    Returns
+    -------
+    ndarray of float64
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_real_array
+    >>> check_real_array([1.0, 2.0], name="teff", lower=0)
+    array([1., 2.])
+    >>> check_real_array([1.0, -2.0], name="teff", lower=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `teff` must be >= 0; index 1 holds -2.0.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be numeric (a number or an array of numbers), got "
+            f"{values!r}."
+        ) from None
+    flat = arr.reshape(-1)
+    nan = np.isnan(flat)
+    bad = np.isinf(flat) | (nan & (not allow_nan))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = f"; index {i} holds {float(flat[i])!r}" if arr.ndim else ""
+        raise ValueError(
+            f"`{name}` must be finite{' (NaN allowed)' if allow_nan else ''}"
+            f"{where if arr.ndim else f', got {float(flat[i])!r}'}."
+        )
+    with np.errstate(invalid="ignore"):
+        out = np.zeros(flat.shape, dtype=bool)
+        if lower is not None:
+            out |= flat < lower
+        if upper is not None:
+            out |= flat > upper
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        where = f"index {i} holds" if arr.ndim else "got"
+        raise ValueError(
+            f"`{name}` must be {_bounds_text(lower, upper)}; {where} "
+            f"{float(flat[i])!r}."
+        )
+    return arr
