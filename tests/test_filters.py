@@ -145,10 +145,15 @@ def test_ew_filter_custom_cuts_and_nan():
     flt = EWFilter(wavelength=wave, medium="air", cuts=[((6540, 6580), -1.0, 2.0)]).fit(
         flux
     )
-    with pytest.warns(RuntimeWarning, match="no valid pixel"):
-        mask = flt.pass_mask(flux)
-    # Only the flat spectrum is inside (-1, 2); NaN EW fails.
-    assert mask.tolist() == [True, False, False, False]
+    # The NaN EW is the `missing` policy's business, not a generic warning.
+    ew = flt.transform(flux)
+    assert np.isnan(ew[3, 0]) and np.all(np.isfinite(ew[:3]))
+    # Only the flat spectrum is inside (-1, 2); NaN EW fails ("drop").
+    assert flt.pass_mask(flux).tolist() == [True, False, False, False]
+    keep = flt.set_params(missing="keep").fit(flux)
+    assert keep.pass_mask(flux).tolist() == [True, False, False, True]
+    with pytest.raises(ValueError, match=r"1 spectra have no valid pixel.*rows \[3\]"):
+        flt.set_params(missing="error").fit(flux).transform(flux)
 
 
 @pytest.mark.parametrize(
@@ -302,12 +307,19 @@ def toy(rng):
     return stack_photometry(flux, jhk), y, late
 
 
+# Rows are rejected on purpose here; the warning has its own tests.
+_REJECTS_ROWS = pytest.mark.filterwarnings(
+    "ignore::sklearn_stellar.filters.FilterRejectionWarning"
+)
+
+
 def _gate(estimator, **kw):
     return FilteredClassifier(
         filters=[("q", QColorFilter())], estimator=estimator, photometry=BANDS, **kw
     )
 
 
+@_REJECTS_ROWS
 def test_rejected_rows_never_reach_the_classifier(toy):
     X, y, late = toy
     knn = _gate(KNeighborsClassifier(n_neighbors=1)).fit(X, y)
@@ -320,6 +332,7 @@ def test_rejected_rows_never_reach_the_classifier(toy):
     assert clf.estimator_.rows_predicted_ == [(~late).sum()] * 2
 
 
+@_REJECTS_ROWS
 def test_one_row_per_input_and_rejected_rows_negative(toy):
     X, y, late = toy
     clf = _gate(LogisticRegression()).fit(X, y)
@@ -349,6 +362,7 @@ def test_measurements_and_masks_for_catalogs(toy):
     np.testing.assert_allclose(res.measurements, clf.measurements_)
 
 
+@_REJECTS_ROWS
 def test_string_labels_need_explicit_negative_label(toy):
     X, y, late = toy
     names = np.where(y == 1, "Be", "non-Be")
@@ -369,6 +383,7 @@ def test_string_labels_need_explicit_negative_label(toy):
     assert np.all(flipped.predict(X)[late] == 1)
 
 
+@_REJECTS_ROWS
 def test_filtered_classifier_inside_imblearn_pipeline_with_oversampler(toy):
     X, y, late = toy
     y = y.copy()
@@ -414,6 +429,7 @@ def test_filtered_classifier_bad_input(toy):
         clf.predict(X[:, 1:])
 
 
+@_REJECTS_ROWS
 def test_real_spectra_and_photometry_through_gridsearch(miles, rng):
     """MILES spectra + 2MASS-like J, H, Ks through one pipeline in GridSearchCV."""
     wave, flux, teff = miles
