@@ -39,26 +39,41 @@ TINY_BE = {
 def test_import_is_lazy_and_does_not_load_torch():
     code = (
         "import sys, sklearn_stellar\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "assert 'sklearn_stellar.neural' not in sys.modules\n"
-        f"from sklearn_stellar import {', '.join(TOP_LEVEL)}\n"
-        "assert 'torch' in sys.modules\n"
-        "print(BeResNet18.__module__, EWFilter.__module__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'numpy', 'sklearn', 'sklearn_stellar')))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == [
-        "sklearn_stellar.neural._be_resnet",
-        "sklearn_stellar.filters._ew_filter",
-    ]
+    # Only the package itself: no subpackage, no numpy, no torch.
+    assert out.stdout.strip() == "['sklearn_stellar']"
 
 
 def test_top_level_names_are_the_subpackages_objects():
-    from sklearn_stellar import filters, neural, pipelines, preprocessing
+    from sklearn_stellar import (  # the six names of the issue, lazily
+        BeResNet18,
+        BinarySpectrumCNN,
+        ContinuumNormalizer,
+        EWFilter,
+        HalphaRasterizer,
+        QColorFilter,
+        filters,
+        neural,
+        pipelines,
+        preprocessing,
+    )
+
+    assert BeResNet18.__module__ == "sklearn_stellar.neural._be_resnet"
+    assert QColorFilter is filters.QColorFilter
+    assert ContinuumNormalizer is preprocessing.ContinuumNormalizer
+    assert (EWFilter, HalphaRasterizer) == (
+        filters.EWFilter,
+        preprocessing.HalphaRasterizer,
+    )
 
     assert sklearn_stellar.EWFilter is filters.EWFilter
     assert sklearn_stellar.BinarySpectrumCNN is neural.BinarySpectrumCNN
+    assert BinarySpectrumCNN is neural.BinarySpectrumCNN
     assert sklearn_stellar.HalphaRasterizer is preprocessing.HalphaRasterizer
     assert sklearn_stellar.make_be_pipeline is pipelines.make_be_pipeline
     assert set(TOP_LEVEL) <= set(sklearn_stellar.__all__) <= set(dir(sklearn_stellar))
