@@ -320,14 +320,19 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
               (NaN when not measurable), ``cut`` (e.g. ``"< 1.2"``): the
               deciding filter and cut, empty for ``"ok"`` rows;
             - ``reason``: one sentence, e.g.
-              ``"ew__ew_5160_5193 = 3.1, cut < 1.2"``.
+              ``"ew__ew_5160_5193 = 3.1, cut < 1.2"``;
 
-            Besides these, the fields of :meth:`measure`: ``measurements``,
-            ``measurement_names``, ``masks`` and ``pass_mask``.
+            - one field per measurement of :meth:`measure`, named as in
+              ``measurement_names_`` (``"ew__ew_6548_6578"``, ``"q__q"``):
+              every filter's value for every row.
+
+            Every field has one entry per row, so
+            ``astropy.table.Table(dict(report))`` is a catalog table.
         """
         res, _, parts = self._measure(X)
         report = build_report(parts, res.pass_mask)
-        report.update(res)
+        for name, column in zip(res.measurement_names, res.measurements.T, strict=True):
+            report[name] = column
         return report
 
     def _measure(self, X):
