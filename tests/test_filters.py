@@ -629,7 +629,7 @@ def test_ew_filter_refuses_flux_that_is_not_normalised(miles):
     np.testing.assert_allclose(
         ew.transform(counts), flt.transform(pseudo_continuum(flux))
     )
-    # Flux-calibrated units (1e-17 erg/s/cm2/A) are as far from 1 as counts.
+    # Far below the continuum is refused as well (e.g. physical flux units).
     with pytest.raises(ValueError, match="not continuum-normalised"):
         EWFilter(wavelength=wave, medium="air").fit(1e-3 * flux)
 

@@ -21,8 +21,9 @@ DEFAULT_CUTS = (((6548.0, 6578.0), None, 10.0), ((5160.0, 5193.0), None, 1.2))
 
 #: Typical flux of continuum-normalised spectra, in units of `continuum`: the
 #: median over rows of each row's median lies inside this range (absorption
-#: lines pull it below 1, emission lines rarely above 1.2); raw counts or
-#: flux-calibrated spectra (1e-17 erg/s/cm2/A) lie orders of magnitude away.
+#: lines pull it below 1, emission lines rarely above 1.2). Raw counts (MRS:
+#: hundreds to thousands) usually lie orders of magnitude away; unnormalised
+#: flux that happens to sit near 1 is not caught.
 _NORMALISED_LEVEL = (0.5, 2.0)
 
 
@@ -185,6 +186,8 @@ class EWFilter(TransformerMixin, BaseEstimator):
 
     def _check_normalised(self, X):
         """Raise when the flux level is evidently not ``continuum``."""
+        if not self.continuum > 0:
+            return  # equivalent_width refuses it with its own message
         rows = X[:2000, :: max(1, X.shape[1] // 256)]
         finite = np.isfinite(rows)
         rows = rows[finite.any(axis=1)]
