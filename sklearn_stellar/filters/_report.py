@@ -110,12 +110,13 @@ def build_report(parts, pass_mask) -> Bunch:
             value[rows] = values[rows, j]
             text = _cut_text(*bounds[j]) if bounds is not None else ""
             cut[rows] = text
-            for r in rows:  # only flagged rows build a sentence
-                if status[r] == _REJECTED:
-                    reason[r] = f"{label} = {values[r, j]:.4g}, cut {text}"
-                else:
-                    why = _NOT_MEASURABLE.get(flt.filter_input, "NaN")
-                    reason[r] = f"{label} not measurable ({why})"
+            rejected = rows[status[rows] == _REJECTED]
+            numbers = np.char.mod("%.4g", values[rejected, j])
+            reason[rejected] = np.char.add(
+                np.char.add(f"{label} = ", numbers), f", cut {text}"
+            )
+            why = _NOT_MEASURABLE.get(flt.filter_input, "NaN")
+            reason[rows[status[rows] == _OUT]] = f"{label} not measurable ({why})"
     return Bunch(
         status=np.asarray(STATUSES, dtype=object)[status],
         classified=np.asarray(pass_mask, dtype=bool),
