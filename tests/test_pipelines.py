@@ -188,3 +188,28 @@ def test_be_recipe_needs_the_halpha_window():
         make_be_pipeline(blue)
     with pytest.raises(ValueError, match="wavelength"):
         make_be_pipeline(np.array([6600.0, 6500.0, 6400.0]))
+
+
+def test_be_recipe_with_photometry_rejects_late_types_by_q(be_two_arms):
+    from sklearn_stellar.filters import stack_photometry
+
+    d = be_two_arms
+    train, test = d.split == "train", d.split == "test"
+    jhk = np.tile([10.0, 9.95, 9.92], (len(d.target), 1))  # B stars: Q ~ 0
+    late = np.zeros(len(d.target), dtype=bool)
+    late[np.flatnonzero(test)[:3]] = True
+    jhk[late] = [10.0, 9.3, 9.15]  # K/M colours: Q ~ 0.45
+    X = stack_photometry(d.data, jhk)
+    clf = make_be_pipeline(d.wavelength, photometry=("J", "H", "Ks"), **TINY_BE)
+    clf.fit(X[train], d.target[train])
+    assert clf.measurement_names_.tolist() == [
+        "ew__ew_6548_6578",
+        "ew__ew_5160_5193",
+        "q__q",
+    ]
+    with pytest.warns(FilterRejectionWarning, match="3 rejected by a cut"):
+        proba = clf.predict_proba(X[test])
+    report = clf.filter_report(X[test])
+    assert report.status[:3].tolist() == ["rejected"] * 3
+    assert set(report.filter[:3]) == {"q"} and set(report.cut[:3]) == {"< 0.2"}
+    np.testing.assert_array_equal(proba[:3, 1], 0.0)
