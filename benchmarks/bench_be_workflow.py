@@ -1,6 +1,7 @@
 """Seed 004's Be-star workflow as one scikit-learn pipeline, trained and scored.
 
-EWFilter -> ContinuumNormalizer(spline) -> HalphaRasterizer -> BeResNet18 on
+EWFilter -> ContinuumNormalizer(spline) -> HalphaRasterizer -> BeResNet18
+(``sklearn_stellar.pipelines.make_be_pipeline``) on
 ``make_be_spectra`` (MILES O/B/A stars + disk emission, star-disjoint 80/20
 split). Prints held-out accuracy, the confusion matrix (TP, TN, FP, FN as in
 seed Fig. 6), accuracy per morphology and per S/N bin (seed Table 1 bins), and
@@ -31,43 +32,27 @@ import time
 import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix
-from sklearn.pipeline import make_pipeline
 
 from sklearn_stellar.datasets import make_be_spectra
-from sklearn_stellar.filters import EWFilter, FilteredClassifier
-from sklearn_stellar.neural import BeResNet18
-from sklearn_stellar.preprocessing import ContinuumNormalizer, HalphaRasterizer
+from sklearn_stellar.pipelines import make_be_pipeline
 
 SNR_BINS = [10, 20, 40, 60, 100, 120, 150, 301]  # seed Table 1
 
 
 def build_pipeline(wavelength, args):
-    normalizer = ContinuumNormalizer(
-        wavelength=wavelength, method="spline", knot_spacing=100.0
-    )
-    network = BeResNet18(
+    """The library's recipe (``sklearn_stellar.pipelines.make_be_pipeline``) with
+    this script's image size, width, epochs, batch size and seed."""
+    # Seed 004 section 3: EW(H-alpha, 6548-6578 A) < 10 A and EW(Mg b,
+    # 5160-5193 A, blue arm) < 1.2 A keep early-type stars (the recipe's cuts).
+    return make_be_pipeline(
+        wavelength,
+        image_size=args.size,
         width=args.width,
         max_epochs=args.epochs,
         batch_size=args.batch_size,
         lr=1e-3,
         random_state=args.seed,
         verbose=1,
-    )
-    classifier = make_pipeline(
-        normalizer,
-        HalphaRasterizer(wavelength=wavelength, size=args.size),
-        network,
-    )
-    # Seed 004 section 3: EW(H-alpha, 6548-6578 A) < 10 A and EW(Mg b,
-    # 5160-5193 A, blue arm) < 1.2 A keep early-type stars (EWFilter defaults).
-    ew = EWFilter(
-        wavelength=wavelength,
-        normalizer=ContinuumNormalizer(
-            wavelength=wavelength, method="spline", knot_spacing=100.0
-        ),
-    )
-    return FilteredClassifier(
-        filters=[("ew", ew)], estimator=classifier, negative_label=0
     )
 
 

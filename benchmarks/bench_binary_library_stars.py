@@ -11,10 +11,10 @@ script scores *every* eligible library star as an unseen single:
    one pool of spectra whose singles and binaries are drawn from the whole
    library (binaries pair any two stars of the right mass ratio).
 2. The library stars used in the pool are cut into ``--folds`` random groups.
-   For each group, the workflow's pipeline (ContinuumNormalizer ->
-   RandomOverSampler -> BinarySpectrumCNN, lr 1e-4, fixed epochs, no early
-   stopping) is trained on the rows none of whose stars is in the group, and
-   scores the rows whose primary is in the group.
+   For each group, the workflow's pipeline (``make_binary_pipeline``:
+   ContinuumNormalizer -> RandomOverSampler -> BinarySpectrumCNN, lr 1e-4,
+   fixed epochs, no early stopping) is trained on the rows none of whose
+   stars is in the group, and scores the rows whose primary is in the group.
 3. Out-of-fold p_b per row -> mean p_b of each star's single spectra (and of
    its binaries as primary); the AUC of the rows whose stars are all unseen.
 
@@ -31,8 +31,6 @@ from datetime import datetime, timezone
 
 import numpy as np
 import torch
-from imblearn.over_sampling import RandomOverSampler
-from imblearn.pipeline import Pipeline
 from sklearn.metrics import roc_auc_score
 
 from sklearn_stellar.datasets import get_data_home, make_binary_spectra
@@ -41,8 +39,7 @@ from sklearn_stellar.datasets._miles import (
     read_miles_params,
     read_miles_spectral_types,
 )
-from sklearn_stellar.neural import BinarySpectrumCNN
-from sklearn_stellar.preprocessing import ContinuumNormalizer
+from sklearn_stellar.pipelines import make_binary_pipeline
 
 
 def miles_names(folder):
@@ -97,20 +94,13 @@ def main(argv=None):
         train = (fold_p != k) & (fold_s != k)
         test = fold_p == k
         all_unseen |= test & ((sec < 0) | (fold_s == k))
-        model = Pipeline(
-            [
-                ("norm", ContinuumNormalizer(wavelength=data.wavelength)),
-                ("ros", RandomOverSampler(random_state=args.seed)),
-                (
-                    "cnn",
-                    BinarySpectrumCNN(
-                        lr=args.lr,
-                        max_epochs=args.epochs,
-                        validation_fraction=None,
-                        random_state=args.seed,
-                    ),
-                ),
-            ]
+        # The library's recipe with fixed epochs (no early-stopping split).
+        model = make_binary_pipeline(
+            data.wavelength,
+            lr=args.lr,
+            max_epochs=args.epochs,
+            validation_fraction=None,
+            random_state=args.seed,
         )
         t0 = time.perf_counter()
         model.fit(X[train], y[train])

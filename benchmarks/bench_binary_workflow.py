@@ -10,7 +10,8 @@ Steps (Jing et al. 2024 §2.2-§3.1):
    train/valid/test = 0.8/0.1/0.1 of library stars (a star is in one split
    only; every split has the same binary fraction, i.e. stratified).
 2. imblearn Pipeline: ContinuumNormalizer -> RandomOverSampler ->
-   BinarySpectrumCNN.
+   BinarySpectrumCNN, built by ``sklearn_stellar.pipelines.make_binary_pipeline``
+   (the script's options override the recipe's defaults).
 3. GridSearchCV over one network parameter (``cnn__n_filters``) and one
    preprocessing parameter (``norm__sigma``), scored by ROC AUC on the
    validation split (PredefinedSplit), short training per candidate (first
@@ -41,15 +42,12 @@ from datetime import datetime, timezone
 
 import numpy as np
 import torch
-from imblearn.over_sampling import RandomOverSampler
-from imblearn.pipeline import Pipeline
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
 from sklearn_stellar.datasets import make_binary_spectra
 from sklearn_stellar.metrics import precision_at_prior
-from sklearn_stellar.neural import BinarySpectrumCNN
-from sklearn_stellar.preprocessing import ContinuumNormalizer
+from sklearn_stellar.pipelines import make_binary_pipeline
 
 
 def _auc(y, p):
@@ -281,23 +279,20 @@ def _one_seed(args, seed, best_params, *, grid):
     test = np.flatnonzero(split == "test")
 
     def pipeline(max_epochs):
-        return Pipeline(
-            [
-                ("norm", ContinuumNormalizer(wavelength=data.wavelength)),
-                ("ros", RandomOverSampler(random_state=seed)),
-                (
-                    "cnn",
-                    BinarySpectrumCNN(
-                        lr=args.lr,
-                        max_epochs=max_epochs,
-                        patience=args.patience,
-                        augment_noise=args.augment_noise,
-                        augment_shift=args.augment_shift,
-                        validation_fraction=args.validation_fraction,
-                        random_state=seed,
-                    ),
-                ),
-            ]
+        # The library's recipe (sklearn_stellar.pipelines): steps "norm",
+        # "ros", "cnn", every step seeded by `seed`; this script's options
+        # override its defaults.
+        pipe = make_binary_pipeline(
+            data.wavelength,
+            lr=args.lr,
+            max_epochs=max_epochs,
+            patience=args.patience,
+            validation_fraction=args.validation_fraction,
+            random_state=seed,
+        )
+        return pipe.set_params(
+            cnn__augment_noise=args.augment_noise,
+            cnn__augment_shift=args.augment_shift,
         )
 
     lines = []

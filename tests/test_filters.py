@@ -3,21 +3,26 @@
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.table import Table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline as ImbPipeline
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from sklearn.base import clone
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_stellar.filters import (
     IR_EXTINCTION,
     EWFilter,
     FilteredClassifier,
+    FilterRejectionWarning,
     QColorFilter,
     classify_ir_colours,
     deredden_ir,
@@ -27,7 +32,7 @@ from sklearn_stellar.filters import (
 )
 from sklearn_stellar.lines import equivalent_width
 from sklearn_stellar.metrics import make_precision_at_prior_scorer
-from sklearn_stellar.preprocessing import air_to_vacuum
+from sklearn_stellar.preprocessing import ContinuumNormalizer, air_to_vacuum
 
 BANDS = ("J", "H", "Ks")
 
@@ -145,10 +150,15 @@ def test_ew_filter_custom_cuts_and_nan():
     flt = EWFilter(wavelength=wave, medium="air", cuts=[((6540, 6580), -1.0, 2.0)]).fit(
         flux
     )
-    with pytest.warns(RuntimeWarning, match="no valid pixel"):
-        mask = flt.pass_mask(flux)
-    # Only the flat spectrum is inside (-1, 2); NaN EW fails.
-    assert mask.tolist() == [True, False, False, False]
+    # The NaN EW is the `missing` policy's business, not a generic warning.
+    ew = flt.transform(flux)
+    assert np.isnan(ew[3, 0]) and np.all(np.isfinite(ew[:3]))
+    # Only the flat spectrum is inside (-1, 2); NaN EW fails ("drop").
+    assert flt.pass_mask(flux).tolist() == [True, False, False, False]
+    keep = flt.set_params(missing="keep").fit(flux)
+    assert keep.pass_mask(flux).tolist() == [True, False, False, True]
+    with pytest.raises(ValueError, match=r"1 spectra have no valid pixel.*rows \[3\]"):
+        flt.set_params(missing="error").fit(flux).transform(flux)
 
 
 @pytest.mark.parametrize(
@@ -302,12 +312,19 @@ def toy(rng):
     return stack_photometry(flux, jhk), y, late
 
 
+# Rows are rejected on purpose here; the warning has its own tests.
+_REJECTS_ROWS = pytest.mark.filterwarnings(
+    "ignore::sklearn_stellar.filters.FilterRejectionWarning"
+)
+
+
 def _gate(estimator, **kw):
     return FilteredClassifier(
         filters=[("q", QColorFilter())], estimator=estimator, photometry=BANDS, **kw
     )
 
 
+@_REJECTS_ROWS
 def test_rejected_rows_never_reach_the_classifier(toy):
     X, y, late = toy
     knn = _gate(KNeighborsClassifier(n_neighbors=1)).fit(X, y)
@@ -320,6 +337,7 @@ def test_rejected_rows_never_reach_the_classifier(toy):
     assert clf.estimator_.rows_predicted_ == [(~late).sum()] * 2
 
 
+@_REJECTS_ROWS
 def test_one_row_per_input_and_rejected_rows_negative(toy):
     X, y, late = toy
     clf = _gate(LogisticRegression()).fit(X, y)
@@ -349,6 +367,7 @@ def test_measurements_and_masks_for_catalogs(toy):
     np.testing.assert_allclose(res.measurements, clf.measurements_)
 
 
+@_REJECTS_ROWS
 def test_string_labels_need_explicit_negative_label(toy):
     X, y, late = toy
     names = np.where(y == 1, "Be", "non-Be")
@@ -369,6 +388,7 @@ def test_string_labels_need_explicit_negative_label(toy):
     assert np.all(flipped.predict(X)[late] == 1)
 
 
+@_REJECTS_ROWS
 def test_filtered_classifier_inside_imblearn_pipeline_with_oversampler(toy):
     X, y, late = toy
     y = y.copy()
@@ -414,6 +434,7 @@ def test_filtered_classifier_bad_input(toy):
         clf.predict(X[:, 1:])
 
 
+@_REJECTS_ROWS
 def test_real_spectra_and_photometry_through_gridsearch(miles, rng):
     """MILES spectra + 2MASS-like J, H, Ks through one pipeline in GridSearchCV."""
     wave, flux, teff = miles
@@ -507,3 +528,160 @@ def test_ew_filter_on_lamost_mrs_blue_and_red_arms(data_home):
     np.testing.assert_allclose(ew[:, 0], equivalent_width(nr, wr, (6548, 6578)))
     assert np.all(ew[:, 1] > 1.2)  # strong Mg b: late type
     assert not flt.pass_mask(X).any()
+
+
+# ------------------------------------------------- what the filters did, per row
+def test_filter_report_names_the_cut_value_and_status(toy):
+    X, y, late = toy
+    clf = _gate(LogisticRegression()).fit(X, y)
+    report = clf.filter_report(X)
+    assert report.status[late].tolist() == ["rejected"] * late.sum()
+    assert report.status[~late].tolist() == ["ok"] * (~late).sum()
+    np.testing.assert_array_equal(report.classified, ~late)
+    assert set(report.filter[late]) == {"q"} and set(report.filter[~late]) == {""}
+    assert set(report.measurement[late]) == {"q__q"}
+    assert set(report.cut[late]) == {"< 0.2"}
+    np.testing.assert_allclose(report.value[late], 0.445, atol=1e-9)
+    assert np.all(np.isnan(report.value[~late]))
+    assert report.reason[np.flatnonzero(late)[0]] == "q__q = 0.445, cut < 0.2"
+    # Every measurement is a column too, and every field has one entry per
+    # row: the report is a catalog table.
+    np.testing.assert_array_equal(report["q__q"], clf.measure(X).measurements[:, 0])
+    table = Table(dict(report))
+    assert len(table) == len(X) and "q__q" in table.colnames
+    assert table["status"][0] == "rejected"
+
+
+def test_rejections_at_predict_time_warn_with_the_count(toy):
+    X, y, late = toy
+    clf = _gate(LogisticRegression()).fit(X, y)  # fit does not warn
+    match = (
+        f"{late.sum()} of {len(X)} rows did not reach the classifier \\({late.sum()}"
+    )
+    with pytest.warns(FilterRejectionWarning, match=match):
+        proba = clf.predict_proba(X)
+    # The shape contract is kept; the rejected rows are what the report says.
+    assert np.all(proba[late] == [1.0, 0.0])
+    with pytest.warns(FilterRejectionWarning, match="negative class 0 with"):
+        clf.predict(X)
+    # Only passing rows: no warning (warnings are errors under pytest).
+    clf.predict_proba(X[~late])
+    assert issubclass(FilterRejectionWarning, UserWarning)
+
+
+@_REJECTS_ROWS
+def test_missing_mg_b_flux_is_out_of_domain_not_rejected(miles, rng):
+    """A spectrum without flux in the Mg b window (red arm only) is reported
+    out_of_domain with the reason; the policy decides whether it is classified."""
+    wave, flux, teff = miles
+    hot = teff >= 11000
+    X, y = flux[hot], (rng.random(hot.sum()) < 0.5).astype(int)
+    y[:2] = [0, 1]
+    blue = wave < 5400
+    X_test = X.copy()
+    X_test[:3, blue] = np.nan  # three spectra lack the blue arm
+    # The library's NaN-aware spline continuum (a running maximum would spread
+    # the NaN over the whole spectrum).
+    norm = ContinuumNormalizer(wavelength=wave, method="spline")
+    ew = EWFilter(wavelength=wave, medium="air", normalizer=norm)
+    # The imputer lets the classifier take rows without blue arm ("keep").
+    inner = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value=0.0),
+        LogisticRegression(max_iter=2000),
+    )
+    clf = FilteredClassifier(filters=[("ew", ew)], estimator=inner).fit(X, y)
+    # With both windows, these three hot stars pass.
+    assert clf.filter_report(X).status[:3].tolist() == ["ok"] * 3
+    report = clf.filter_report(X_test)
+    assert report.status[:3].tolist() == ["out_of_domain"] * 3
+    assert set(report.reason[:3]) == {
+        "ew__ew_5160_5193 not measurable (no valid flux pixel in its window)"
+    }
+    assert set(report.measurement[:3]) == {"ew__ew_5160_5193"}
+    assert not report.classified[:3].any()  # missing="drop"
+    np.testing.assert_array_equal(report.status[3:], clf.filter_report(X).status[3:])
+    with pytest.warns(FilterRejectionWarning, match="3 out of domain"):
+        clf.predict_proba(X_test)
+    # missing="keep": classified without the Mg b cut, still flagged.
+    keep = clone(clf).set_params(ew__missing="keep").fit(X, y)
+    report = keep.filter_report(X_test)
+    assert report.status[:3].tolist() == ["out_of_domain"] * 3
+    assert report.classified[:3].all()
+    with pytest.warns(FilterRejectionWarning, match="classified without the cut"):
+        keep.predict_proba(X_test)
+    # missing="error": a clear error naming the rows.
+    with pytest.raises(ValueError, match=r"rows \[0, 1, 2\]"):
+        clone(clf).set_params(ew__missing="error").fit(X, y).predict(X_test)
+
+
+def test_ew_filter_refuses_flux_that_is_not_normalised(miles):
+    wave, flux, _ = miles
+    counts = 1500.0 * flux  # raw counts: EWs would be huge negative numbers
+    with pytest.raises(ValueError, match="not continuum-normalised.*normalizer="):
+        EWFilter(wavelength=wave, medium="air").fit(counts)
+    # Fitted on normalised flux, transforming counts is refused too.
+    flt = EWFilter(wavelength=wave, medium="air").fit(pseudo_continuum(flux))
+    with pytest.raises(ValueError, match="typical flux of X is 1"):
+        flt.transform(counts)
+    # With a normaliser, or on normalised flux, it measures.
+    norm = FunctionTransformer(pseudo_continuum)
+    ew = EWFilter(wavelength=wave, medium="air", normalizer=norm).fit(counts)
+    np.testing.assert_allclose(
+        ew.transform(counts), flt.transform(pseudo_continuum(flux))
+    )
+    # Far below the continuum is refused as well (e.g. physical flux units).
+    with pytest.raises(ValueError, match="not continuum-normalised"):
+        EWFilter(wavelength=wave, medium="air").fit(1e-3 * flux)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    q=st.lists(
+        st.one_of(st.floats(-0.3, 0.8), st.just(float("nan"))), min_size=1, max_size=30
+    ),
+    threshold=st.floats(-0.1, 0.6),
+    missing=st.sampled_from(["keep", "drop", "flag"]),
+)
+def test_report_statuses_agree_with_masks_and_warning(q, threshold, missing):
+    """Invariants: rejected rows are never classified, ok rows always are, a
+    NaN Q is out_of_domain, and the warning's counts are the report's."""
+    clf = FilteredClassifier(
+        filters=[("q", QColorFilter(threshold=threshold, missing=missing))],
+        estimator=LogisticRegression(),
+        photometry=BANDS,
+    ).fit(*_q_training_rows())
+    n = len(q)
+    jhk = np.column_stack([np.add(10.0, q), np.full(n, 10.0), np.full(n, 10.0)])
+    X = stack_photometry(np.c_[np.arange(n) % 2, np.ones(n)], jhk)
+    report = clf.filter_report(X)
+    q = q_index(*jhk.T)  # the Q the filter computes (rounding included)
+    measured = np.isfinite(q)
+    fails = measured & ~(np.where(measured, q, 0.0) < threshold)
+    np.testing.assert_array_equal(report.status == "rejected", fails)
+    np.testing.assert_array_equal(report.status == "out_of_domain", ~measured)
+    np.testing.assert_array_equal(report.status == "ok", measured & ~fails)
+    assert not report.classified[fails].any()
+    assert report.classified[measured & ~fails].all()
+    np.testing.assert_array_equal(report.classified[~measured], missing != "drop")
+    dropped = int(np.sum(~measured & ~report.classified))
+    kept = int(np.sum(~measured & report.classified))
+    if not (fails.any() or kept or dropped):
+        clf.predict(X)  # no warning: it would be an error under pytest
+        return
+    with pytest.warns(FilterRejectionWarning) as caught:
+        clf.predict(X)
+    text = str(caught[0].message)
+    if fails.any() or dropped:
+        assert text.startswith(
+            f"{fails.sum() + dropped} of {n} rows did not reach the classifier "
+            f"({fails.sum()} rejected by a cut, {dropped} out of domain"
+        )
+    if kept:
+        assert f"{kept} of {n} rows out of domain were classified" in text
+
+
+def _q_training_rows():
+    """20 early-type rows (Q = -0.2, below every threshold drawn above)."""
+    n = 20
+    jhk = np.tile([9.8, 10.0, 10.0], (n, 1))
+    return stack_photometry(np.c_[np.arange(n) % 2, np.ones(n)], jhk), np.arange(n) % 2

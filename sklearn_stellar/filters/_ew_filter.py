@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..lines._common import window_in_medium
 from ..lines._equivalent_width import _fit_ew_windows, _measure_ew_windows
@@ -17,6 +18,13 @@ __all__ = ["EWFilter"]
 #: Seed 004 section 3: keep EW(H-alpha, 6548-6578 A) < 10 A and
 #: EW(Mg I b, 5160-5193 A) < 1.2 A (windows in air).
 DEFAULT_CUTS = (((6548.0, 6578.0), None, 10.0), ((5160.0, 5193.0), None, 1.2))
+
+#: Typical flux of continuum-normalised spectra, in units of `continuum`: the
+#: median over rows of each row's median lies inside this range (absorption
+#: lines pull it below 1, emission lines rarely above 1.2). Raw counts (MRS:
+#: hundreds to thousands) usually lie orders of magnitude away; unnormalised
+#: flux that happens to sit near 1 is not caught.
+_NORMALISED_LEVEL = (0.5, 2.0)
 
 
 def _check_cuts(cuts):
@@ -58,7 +66,7 @@ class EWFilter(TransformerMixin, BaseEstimator):
     ``EW(H-alpha, 6548-6578 A) < 10 A`` and ``EW(Mg I b, 5160-5193 A) < 1.2 A``
     (metal lines grow towards late types). A row passes when
     ``min < EW < max`` for every cut; a NaN EW (no valid pixel in a window)
-    fails.
+    is handled by ``missing``.
 
     This is a *filter* (see docs/filters.rst): ``transform`` returns the
     measured EWs, ``pass_mask`` the selection, and
@@ -80,7 +88,22 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Continuum level of the flux the EWs are measured on.
     normalizer : transformer, default=None
         Optional transformer (e.g. ``ContinuumNormalizer``) fitted on X and
-        applied before measuring, when X holds raw survey flux.
+        applied before measuring, when X holds raw survey flux. Without it X
+        must already be continuum-normalised: flux whose typical level is
+        evidently not ``continuum`` (the median over rows of each row's median
+        outside 0.5-2 times ``continuum``, e.g. raw counts) is a ValueError
+        rather than EWs that would pass or fail every row.
+    missing : {"drop", "keep", "error"}, default="drop"
+        Policy for a row with no valid pixel in a cut's window (NaN there, as
+        the blue-arm columns of a red-arm-only LAMOST MRS spectrum stacked on
+        a two-arm grid): its EW is NaN ("not measurable"). ``"drop"``: the row
+        fails the filter; ``"keep"``: that cut is not applied to the row (it
+        passes if its other cuts pass); ``"error"``: ValueError naming the
+        rows. Inside :class:`FilteredClassifier` such a row's status is
+        ``"out_of_domain"`` with the reason, whichever the policy (see
+        :meth:`FilteredClassifier.filter_report`). A window outside the
+        wavelength grid altogether is a configuration error (ValueError in
+        ``fit``).
 
     Attributes
     ----------
@@ -120,6 +143,7 @@ class EWFilter(TransformerMixin, BaseEstimator):
         "cuts": ["array-like", None],
         "continuum": [Real],
         "normalizer": [HasMethods(["fit", "transform"]), None],
+        "missing": [StrOptions({"drop", "keep", "error"})],
     }
 
     def __init__(
@@ -130,12 +154,14 @@ class EWFilter(TransformerMixin, BaseEstimator):
         cuts=None,
         continuum=1.0,
         normalizer=None,
+        missing="drop",
     ):
         self.wavelength = wavelength
         self.medium = medium
         self.cuts = cuts
         self.continuum = continuum
         self.normalizer = normalizer
+        self.missing = missing
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -149,9 +175,42 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            If a window lies outside the grid, or X is evidently not
+            continuum-normalised while ``normalizer`` is None.
         """
         windows = [window for window, _, _ in _check_cuts(self.cuts)]
-        return _fit_ew_windows(self, X, windows, name="cuts")
+        _fit_ew_windows(self, X, windows, name="cuts")
+        if self.normalizer_ is None:
+            self._check_normalised(
+                check_array(X, ensure_all_finite="allow-nan", dtype=np.float64)
+            )
+        return self
+
+    def _check_normalised(self, X):
+        """Raise when the flux level is evidently not ``continuum``."""
+        if not self.continuum > 0:
+            return  # equivalent_width refuses it with its own message
+        rows = X[:2000, :: max(1, X.shape[1] // 256)]
+        finite = np.isfinite(rows)
+        rows = rows[finite.any(axis=1)]
+        if rows.size == 0:
+            return
+        level = float(np.median(np.nanmedian(rows, axis=1))) / float(self.continuum)
+        if _NORMALISED_LEVEL[0] <= level <= _NORMALISED_LEVEL[1]:
+            return
+        raise ValueError(
+            "EWFilter measures equivalent widths against a continuum of "
+            f"`continuum`={self.continuum:g}, but the typical flux of X is "
+            f"{level * self.continuum:.4g} (median over rows of each row's median), "
+            f"outside {_NORMALISED_LEVEL[0]:g}-{_NORMALISED_LEVEL[1]:g} times it: X "
+            "is not continuum-normalised (raw counts?). Pass "
+            "normalizer=ContinuumNormalizer(wavelength=..., method='spline') "
+            "or normalise X first."
+        )
 
     def transform(self, X):
         """Equivalent width (Angstrom) of each spectrum in each cut's window.
@@ -159,13 +218,38 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Returns
         -------
         ew : ndarray of shape (n_spectra, n_cuts)
+            NaN where a window holds no valid pixel of the row ("not
+            measurable"; with ``missing="error"`` a ValueError instead).
         """
-        return _measure_ew_windows(
-            self, X, [window for window, _, _ in _check_cuts(self.cuts)]
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
         )
+        if self.normalizer_ is None:
+            self._check_normalised(X)
+        windows = [window for window, _, _ in _check_cuts(self.cuts)]
+        with warnings.catch_warnings():
+            # A NaN EW is handled by the `missing` policy (and reported as
+            # out_of_domain by FilteredClassifier), not by a generic warning.
+            warnings.filterwarnings(
+                "ignore", ".*no valid pixel in the window", RuntimeWarning
+            )
+            ew = _measure_ew_windows(self, X, windows)
+        if self.missing == "error" and np.isnan(ew).any():
+            rows, cols = np.nonzero(np.isnan(ew))
+            raise ValueError(
+                f"{np.unique(rows).size} spectra have no valid pixel in a cut window "
+                f"(rows {np.unique(rows)[:10].tolist()}, windows "
+                f"{sorted({windows[c] for c in cols.tolist()})} A in air); set "
+                "missing='drop' or 'keep' to handle them."
+            )
+        return ew
 
     def pass_mask(self, X, measurements=None):
         """Boolean selection: True where every EW is inside its (min, max).
+
+        A NaN EW (window without valid pixel) fails with ``missing="drop"``
+        and is ignored with ``missing="keep"``.
 
         Parameters
         ----------
@@ -178,11 +262,22 @@ class EWFilter(TransformerMixin, BaseEstimator):
         mask : ndarray of shape (n_spectra,), dtype=bool
         """
         ew = self.transform(X) if measurements is None else measurements
-        cuts = _check_cuts(self.cuts)
-        low = np.array([c[1] for c in cuts])
-        high = np.array([c[2] for c in cuts])
+        low, high = self.get_cut_bounds().T
         with np.errstate(invalid="ignore"):
-            return np.all((ew > low) & (ew < high), axis=1)
+            inside = (ew > low) & (ew < high)
+        if self.missing == "keep":
+            inside |= np.isnan(ew)
+        return np.all(inside, axis=1)
+
+    def get_cut_bounds(self) -> np.ndarray:
+        """(min, max) of each output column's cut, ``-inf``/``inf`` if open.
+
+        Returns
+        -------
+        bounds : ndarray of shape (n_cuts, 2)
+            Angstrom; a row passes a cut when ``min < EW < max``.
+        """
+        return np.array([(low, high) for _, low, high in _check_cuts(self.cuts)])
 
     def get_feature_names_out(self, input_features=None):
         """Names ``ew_<lo>_<hi>`` of the cut windows (air, Angstrom)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
@@ -14,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._layout import check_bands, split_photometry
+from ._report import FilterRejectionWarning, build_report, row_status, warning_text
 
 __all__ = ["FilteredClassifier"]
 
@@ -35,7 +37,15 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     are predicted as ``negative_label`` with probability 1 for that class and 0
     for every other class (so the positive-class probability is exactly 0).
     ``predict``, ``predict_proba`` and ``score`` return one row per input row.
-    See docs/filters.rst for why this is a meta-estimator and not a sampler.
+    Such a row is *not* a confident negative: :meth:`filter_report` gives each
+    row's status (``"ok"``, ``"rejected"`` by a cut, or ``"out_of_domain"``:
+    a filter could not measure it, e.g. no flux in the Mg b window of a
+    red-arm-only MRS spectrum) with the reason, and ``predict`` /
+    ``predict_proba`` warn with the counts (:class:`FilterRejectionWarning`)
+    whenever a row is rejected or out of domain. Whether an out-of-domain row
+    is classified is its filter's ``missing`` policy (``EWFilter``,
+    ``QColorFilter``). See docs/filters.rst for why this is a meta-estimator
+    and not a sampler.
 
     ``X`` holds the flux columns followed by ``len(photometry)`` photometry
     columns (build it with :func:`stack_photometry`). Each filter receives
@@ -85,6 +95,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     --------
     stack_photometry : build X from flux and photometry.
     EWFilter, QColorFilter : the seed 004 selection filters.
+    sklearn_stellar.pipelines.make_be_pipeline : the seed 004 recipe.
 
     Examples
     --------
@@ -103,9 +114,19 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     ...     photometry=("J", "H", "Ks")).fit(X, y)
     >>> int(clf.pass_mask_.sum())
     30
-    >>> proba = clf.predict_proba(X)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     proba = clf.predict_proba(X)
     >>> proba.shape, float(proba[:10, 1].max())
     ((40, 2), 0.0)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    10 of 40 rows did not reach the classifier (10 rejected by a cut, 0 out ...
+    >>> report = clf.filter_report(X)
+    >>> report.status[:2].tolist(), report.reason[0]
+    (['rejected', 'rejected'], 'q__q = 0.445, cut < 0.2')
+    >>> str(report.status[10]), bool(report.classified[10])
+    ('ok', True)
     """
 
     _parameter_constraints: dict = {
@@ -168,7 +189,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         return flux, phot, bands
 
     def _run_filters(self, filters, flux, phot, bands, *, fit, y=None):
-        fitted, blocks, names, masks = [], [], [], {}
+        fitted, blocks, names, masks, parts = [], [], [], {}, []
         for name, flt in filters:
             if flt.filter_input == "flux":
                 part = flux
@@ -178,6 +199,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
                 flt = clone(flt).fit(part, y)
             values = np.asarray(flt.transform(part), dtype=np.float64)
             masks[name] = np.asarray(flt.pass_mask(part, measurements=values), bool)
+            parts.append((name, flt, values, masks[name]))
             fitted.append((name, flt))
             blocks.append(values)
             names += [f"{name}__{out}" for out in flt.get_feature_names_out()]
@@ -186,7 +208,8 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         mask = np.ones(n, dtype=bool)
         for m in masks.values():
             mask &= m
-        return fitted, measurements, np.asarray(names, dtype=object), masks, mask
+        names = np.asarray(names, dtype=object)
+        return fitted, measurements, names, masks, mask, parts
 
     def _resolve_negative(self, classes):
         label = self.negative_label
@@ -238,6 +261,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
             self.measurement_names_,
             _,
             self.pass_mask_,
+            _,
         ) = self._run_filters(filters, flux, phot, bands, fit=True, y=y)
         kept = y[self.pass_mask_]
         if kept.size == 0:
@@ -268,28 +292,85 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         """
         return self._measure(X)[0]
 
+    def filter_report(self, X) -> Bunch:
+        """What the filters did to each row, and why.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels + len(photometry))
+
+        Returns
+        -------
+        Bunch
+            One array of length n_samples per field (``astropy.table.Table(
+            dict(report))`` makes a table of them):
+
+            - ``status``: ``"ok"`` (every filter measured and passed the row),
+              ``"rejected"`` (a measured value lies outside its cut; the
+              first such cut, in filter order, is named), or
+              ``"out_of_domain"`` (no cut rejected it but a filter could not
+              measure it: a window without valid flux pixel, missing
+              photometry);
+            - ``classified``: whether the row reached ``estimator``. Rejected
+              rows never do; out-of-domain rows do only when their filter's
+              ``missing`` policy lets them pass (``"keep"``, ``"flag"``);
+              rows not classified get ``negative_label_`` with probability 1
+              from ``predict_proba``;
+            - ``filter``, ``measurement`` (``<filter>__<name>``), ``value``
+              (NaN when not measurable), ``cut`` (e.g. ``"< 1.2"``): the
+              deciding filter and cut, empty for ``"ok"`` rows;
+            - ``reason``: one sentence, e.g.
+              ``"ew__ew_5160_5193 = 3.1, cut < 1.2"``;
+
+            - one field per measurement of :meth:`measure`, named as in
+              ``measurement_names_`` (``"ew__ew_6548_6578"``, ``"q__q"``):
+              every filter's value for every row.
+
+            Every field has one entry per row, so
+            ``astropy.table.Table(dict(report))`` is a catalog table.
+        """
+        res, _, parts = self._measure(X)
+        report = build_report(parts, res.pass_mask)
+        for name, column in zip(res.measurement_names, res.measurements.T, strict=True):
+            report[name] = column
+        return report
+
     def _measure(self, X):
         check_is_fitted(self)
         X = validate_data(
             self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
         )
         flux, phot, bands = self._split(X)
-        _, values, names, masks, mask = self._run_filters(
+        _, values, names, masks, mask, parts = self._run_filters(
             self.filters_, flux, phot, bands, fit=False
         )
         res = Bunch(
             measurements=values, measurement_names=names, masks=masks, pass_mask=mask
         )
+        return res, flux, parts
+
+    def _measure_and_warn(self, X):
+        res, flux, parts = self._measure(X)
+        status, _ = row_status(parts, res.pass_mask)
+        text = warning_text(status, res.pass_mask, self.negative_label_)
+        if text is not None:
+            warnings.warn(text, FilterRejectionWarning, stacklevel=3)
         return res, flux
 
     def predict(self, X):
-        """Predicted class; rejected rows get ``negative_label_``.
+        """Predicted class; rows not classified get ``negative_label_``.
+
+        Warns
+        -----
+        FilterRejectionWarning
+            With the counts, when rows are rejected or out of domain (see
+            :meth:`filter_report`).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        res, flux = self._measure(X)
+        res, flux = self._measure_and_warn(X)
         out = np.full(
             res.pass_mask.size, self.negative_label_, dtype=self.classes_.dtype
         )
@@ -299,14 +380,24 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities; rejected rows are 1 for ``negative_label_``.
+        """Class probabilities; rows not classified are 1 for ``negative_label_``.
+
+        A row the filters kept from ``estimator`` (status ``"rejected"``, or
+        ``"out_of_domain"`` under a ``"drop"`` policy) gets probability 1 for
+        ``negative_label_`` and 0 for the other classes: it is not a confident
+        negative, :meth:`filter_report` says what it is.
+
+        Warns
+        -----
+        FilterRejectionWarning
+            With the counts, when rows are rejected or out of domain.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        res, flux = self._measure(X)
+        res, flux = self._measure_and_warn(X)
         n = res.pass_mask.size
         proba = np.zeros((n, self.classes_.size))
         neg = int(np.flatnonzero(self.classes_ == self.negative_label_)[0])

@@ -201,6 +201,19 @@ class QColorFilter(TransformerMixin, BaseEstimator):
             keep = q < self.threshold
         return np.where(missing, self.missing in ("keep", "flag"), keep)
 
+    def get_cut_bounds(self) -> np.ndarray:
+        """(min, max) of the cut on each output column (NaN: not a cut).
+
+        Returns
+        -------
+        bounds : ndarray of shape (1, 2), or (2, 2) with ``missing="flag"``
+            ``(-inf, threshold)`` for Q; the flag column is not a cut.
+        """
+        bounds = [(-np.inf, float(self.threshold))]
+        if self.missing == "flag":
+            bounds.append((np.nan, np.nan))
+        return np.array(bounds)
+
     def get_feature_names_out(self, input_features=None):
         """``["q"]``, plus ``"photometry_missing"`` with ``missing="flag"``."""
         check_is_fitted(self)
