@@ -528,3 +528,48 @@ def test_value_codec_round_trip_property(value):
         raise AssertionError(problem)
 
     assert _equal(Decoder(read, None, fail).value(tree, "v"), value)
+
+
+def test_uncommon_values_round_trip(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(20, 3)), columns=["a", "b", "c"])
+    y = np.r_[[0] * 14, [1] * 6]
+    pipe = ImbPipeline(
+        [
+            ("over", RandomOverSampler(random_state=np.random.RandomState(3))),
+            ("scale", StandardScaler()),
+            ("clf", LogisticRegression(class_weight={0: 1.0, 1: 2.5})),
+        ]
+    ).set_output(transform="pandas")
+    pipe.fit(X, y)
+    loaded, _ = _round_trip(pipe, tmp_path)
+    assert loaded.named_steps["scale"].feature_names_in_.tolist() == ["a", "b", "c"]
+    assert isinstance(loaded.named_steps["scale"].transform(X), pd.DataFrame)
+    assert np.array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    state = loaded.named_steps["over"].random_state.get_state()
+    saved = pipe.named_steps["over"].random_state.get_state()  # advanced by fit
+    assert np.array_equal(state[1], saved[1]) and state[2:] == saved[2:]
+    assert loaded.named_steps["clf"].class_weight == {0: 1.0, 1: 2.5}
+
+
+def test_pretrained_path_is_not_read_on_load(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(0, 255, (20, 49)), np.r_[[0] * 10, [1] * 10]
+    net = BeResNet18(width=4, channels_last=False, max_epochs=1, random_state=0)
+    net.fit(X, y).set_params(pretrained=tmp_path / "no_such_weights.pt")
+    loaded, _ = _round_trip(net, tmp_path)
+    assert loaded.pretrained == tmp_path / "no_such_weights.pt"
+    images = rng.uniform(0, 255, (5, 49)).astype(np.uint8)
+    assert np.array_equal(loaded.predict_proba(images), net.predict_proba(images))
+
+
+def test_same_model_gives_same_bytes_but_the_date(spectra, tmp_path):
+    X, _ = spectra
+    est = ContinuumNormalizer(wavelength=WAVE).fit(X)
+    first = read_archive(save_model(est, tmp_path / "a.zip"))
+    second = read_archive(save_model(est, tmp_path / "b.zip"))
+    for manifest, _ in (first, second):
+        manifest["provenance"].pop("saved_at")
+    assert first == second

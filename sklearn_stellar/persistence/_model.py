@@ -409,7 +409,10 @@ def _same(a, b) -> bool:
 
 def _verified_manifest(path):
     manifest, entries = read_archive(path)
-    found = _walk_classes(manifest.get("model"), "model", [])
+    try:
+        found = _walk_classes(manifest.get("model"), "model", [])
+    except RecursionError:
+        raise ModelFileError(path, "the model tree is nested too deeply") from None
     for name, where in found:
         if not isinstance(name, str) or resolve_class(name) is None:
             raise ModelFileError(
@@ -508,5 +511,7 @@ def load_model(path) -> BaseEstimator:
     versions = manifest.get("versions")
     if isinstance(versions, dict):
         logger.info("loading %s written with %s", os.fspath(path), versions)
-    model = _Loader(path, entries).decoder.value(manifest["model"], "model")
-    return model
+    try:
+        return _Loader(path, entries).decoder.value(manifest["model"], "model")
+    except RecursionError:
+        raise ModelFileError(path, "the model tree is nested too deeply") from None
