@@ -573,3 +573,42 @@ def test_same_model_gives_same_bytes_but_the_date(spectra, tmp_path):
     for manifest, _ in (first, second):
         manifest["provenance"].pop("saved_at")
     assert first == second
+
+
+def test_real_lamost_spectra_round_trip(data_home, tmp_path):
+    """Eight real LAMOST DR7 LRS spectra (3909 pixels, masked pixels as NaN)."""
+    from astropy.io import fits
+
+    files = sorted(
+        (data_home / "lamost/lrs/dr7_plan_HD103621N361936B01").glob("*.fits")
+    )
+    rows = [fits.getdata(f).astype(np.float64) for f in files[:8]]
+    wave = rows[0][2]
+    flux = np.array([r[0] for r in rows])
+    flux[np.array([r[1] for r in rows]) == 0] = np.nan
+    y = np.r_[[0] * 5, [1] * 3]
+    pipe = ImbPipeline(
+        [
+            ("norm", ContinuumNormalizer(wavelength=wave, sigma=350.0)),
+            ("over", RandomOverSampler(random_state=0)),
+            (
+                "cnn",
+                BinarySpectrumCNN(
+                    n_filters=2,
+                    hidden_units=4,
+                    max_epochs=2,
+                    validation_fraction=None,
+                    random_state=0,
+                ),
+            ),
+        ]
+    ).fit(flux, y)
+    loaded, path = _round_trip(pipe, tmp_path, provenance={"files": len(rows)})
+    assert np.isnan(flux).any()
+    assert np.array_equal(loaded.predict_proba(flux), pipe.predict_proba(flux))
+    grid = read_manifest(path)["summary"]["wavelength_grids"][0]
+    assert (grid["n_pixels"], grid["min"], grid["max"]) == (
+        wave.size,
+        float(wave.min()),
+        float(wave.max()),
+    )
