@@ -6,7 +6,8 @@ Loading never unpickles and never imports a class outside an allow-list.
 from ._allowlist import allowed_classes
 from ._archive import FORMAT_VERSION
 from ._errors import ModelFileError
-from ._model import load_model, read_manifest, save_model
+from ._load import load_model, read_manifest
+from ._save import save_model
 
 __all__ = [
     "FORMAT_VERSION",

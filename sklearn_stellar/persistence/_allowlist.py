@@ -10,7 +10,15 @@ from __future__ import annotations
 import functools
 import importlib
 
-__all__ = ["allowed_classes", "class_kind", "class_name", "resolve_class"]
+__all__ = [
+    "PRIVATE_STORED",
+    "allowed_classes",
+    "class_kind",
+    "class_name",
+    "is_network",
+    "refit_classes",
+    "resolve_class",
+]
 
 # Public dotted paths of the third-party classes a model may hold. Samplers are
 # used in ``fit`` only (imblearn pipelines skip them when predicting), so only
@@ -91,3 +99,23 @@ def resolve_class(name: str) -> type | None:
 def class_kind(name: str) -> str:
     """``"sampler"`` (parameters only) or ``"estimator"`` (parameters and state)."""
     return _registry()[2][name]
+
+
+# Private attributes that are plain data and kept as they are.
+PRIVATE_STORED = ("_sklearn_output_config",)
+
+
+def refit_classes() -> tuple[type, ...]:
+    """Classes whose fit only reads the number of columns: their private
+    precomputed state (kernels, drawing geometry) is rebuilt on load by
+    fitting on one row of zeros, and checked against the stored fitted state."""
+    from sklearn_stellar.preprocessing import ContinuumNormalizer, HalphaRasterizer
+
+    return (ContinuumNormalizer, HalphaRasterizer)
+
+
+def is_network(est) -> bool:
+    """Whether ``est`` keeps a torch module in ``module_`` (our networks)."""
+    from sklearn_stellar.neural import BaseSpectrumClassifier
+
+    return isinstance(est, BaseSpectrumClassifier)
