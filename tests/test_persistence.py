@@ -612,3 +612,21 @@ def test_real_lamost_spectra_round_trip(data_home, tmp_path):
         float(wave.min()),
         float(wave.max()),
     )
+
+
+def test_unfitted_recipe_round_trips_and_fits_alike(spectra, tmp_path):
+    X, y = spectra
+    recipe = ImbPipeline(
+        [
+            ("norm", ContinuumNormalizer(wavelength=list(WAVE), sigma=40.0)),
+            ("over", RandomOverSampler(random_state=0)),
+            ("clf", LogisticRegression()),
+        ]
+    )
+    loaded, path = _round_trip(recipe, tmp_path)
+    assert read_manifest(path)["summary"]["fitted"] is False
+    assert loaded.get_params()["norm__wavelength"] == list(WAVE)
+    Xf = np.nan_to_num(X, nan=1.0)
+    assert np.array_equal(
+        loaded.fit(Xf, y).predict_proba(Xf), recipe.fit(Xf, y).predict_proba(Xf)
+    )

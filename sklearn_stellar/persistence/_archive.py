@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 from ._errors import ModelFileError
@@ -48,7 +49,8 @@ def write_archive(path, manifest: dict, entries: dict[str, bytes]) -> None:
     }
     text = json.dumps(manifest, indent=1, allow_nan=False).encode("utf-8")
     folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}.tmp")
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
+    os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.comment = _PREFIX + _sha256(text).encode() + b" " + b"0" * 64

@@ -78,17 +78,9 @@ class _Saver:
         node = {"__kind__": "estimator", "class": name, "params": {}, "fitted": {}}
         for key in sorted(params):
             node["params"][key] = enc.value(params[key], f"{where}/{key}")
-        grid = params.get("wavelength")
+        grid = _grid_summary(params.get("wavelength"), f"{where}/wavelength")
         if grid is not None:
-            grid = np.asarray(grid, dtype=float)
-            self.grids.append(
-                {
-                    "at": f"{where}/wavelength",
-                    "n_pixels": int(grid.size),
-                    "min": float(grid.min()),
-                    "max": float(grid.max()),
-                }
-            )
+            self.grids.append(grid)
         if class_kind(name) == "sampler":
             return node  # used in fit only: parameters are all that predict needs
         refit = isinstance(est, refit_classes())
@@ -220,6 +212,24 @@ def _json_int(value):
 
 
 def _json_list(value):
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biufU":
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuU":
         return value.tolist()
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.tolist() if np.isfinite(value).all() else None
     return None
+
+
+def _grid_summary(grid, where):
+    """Size and range of a wavelength grid parameter, for the summary."""
+    try:
+        grid = np.asarray(grid, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
+        return None
+    return {
+        "at": where,
+        "n_pixels": int(grid.size),
+        "min": float(grid.min()),
+        "max": float(grid.max()),
+    }
