@@ -401,6 +401,12 @@ def test_what_cannot_be_stored_is_refused_on_save(spectra, tmp_path):
     pipe = ImbPipeline([("over", sampler), ("clf", LogisticRegression())])
     with pytest.raises(TypeError, match=r"model/steps/0/1/sampling_strategy"):
         save_model(pipe, tmp_path / "b.zip")
+
+    class MyScaler(StandardScaler):
+        pass
+
+    with pytest.raises(TypeError, match=r"MyScaler is not on the model-file allow"):
+        save_model(MyScaler().fit(Xf), tmp_path / "s.zip")
     scaler = StandardScaler().fit(Xf)
     scaler.extra = "not a fitted attribute"
     with pytest.raises(TypeError, match=r"'extra'"):
