@@ -25,6 +25,7 @@ from ..preprocessing import (
     log_linear_grid,
     resample,
 )
+from ..utils import C_KMS
 from ._home import get_data_home
 from ._miles import (
     MILES_FWHM,
@@ -36,7 +37,6 @@ from ._miles import (
 
 __all__ = ["make_binary_spectra", "main_sequence_relation"]
 
-C_KMS = 299792.458
 LAMOST_R = 1800.0
 
 # Main-sequence Teff (K), mass (Msun) and log10 L/Lsun: approximate dwarf
