@@ -33,6 +33,10 @@ def _is_table(data) -> bool:
 
 def _coords(data, ra, dec, name) -> SkyCoord:
     """SkyCoord of a SkyCoord, an (n, 2) array of degrees or a table."""
+    if data is None:
+        raise TypeError(
+            f"`{name}` is required: a table, a SkyCoord or an (n, 2) array."
+        )
     if isinstance(data, SkyCoord):
         coords = data.icrs
         return coords.reshape(1) if coords.isscalar else coords
