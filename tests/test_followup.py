@@ -779,3 +779,35 @@ def test_mappings_and_qtables_work_like_tables():
     assert sky["cat_pmra"].unit == u.mas / u.yr
     rv = rv_variability({"star_id": [1, 1], "rv": [0.0, 30.0]})
     assert rv["rv_label"].tolist() == ["binary"]
+
+
+def test_velocity_uncertainties_by_monte_carlo():
+    # Isotropic proper-motion errors sigma (mas/yr) stay isotropic under the
+    # rotation to Galactic axes: v_l and v_b errors are 4.74 d sigma.
+    ra, dec = _icrs([40.0, 200.0], [10.0, -30.0])
+    gaia = Table({"ra": ra, "dec": dec, "pmra": [1.0, -3.0], "pmdec": [2.0, 0.5]})
+    gaia["parallax"] = [0.5, 1.0]
+    gaia["pmra_error"] = [0.1, 0.3]
+    gaia["pmdec_error"] = [0.1, 0.3]
+    gaia["parallax_error"] = [0.0, 0.0]
+    out = peculiar_tangential_velocity(gaia, n_draws=4000, random_state=0)
+    expected = K * np.array([2.0 * 0.1, 1.0 * 0.3])
+    np.testing.assert_allclose(out["v_l_error"], expected, rtol=0.05)
+    np.testing.assert_allclose(out["v_b_error"], expected, rtol=0.05)
+    again = peculiar_tangential_velocity(gaia, n_draws=4000, random_state=0)
+    assert np.array_equal(out["v_t_error"], again["v_t_error"])
+    # A parallax error widens the spread; the values themselves do not move.
+    gaia["parallax_error"] = [0.05, 0.1]
+    wider = peculiar_tangential_velocity(gaia, n_draws=4000, random_state=0)
+    assert np.all(wider["v_t_error"] > out["v_t_error"])
+    np.testing.assert_array_equal(wider["v_t"], out["v_t"])
+    assert "v_t_error" not in peculiar_tangential_velocity(gaia).colnames
+    gaia["ruwe"] = [1.0, 1.0]
+    flagged = find_runaways(gaia, threshold=24.0, n_draws=50, random_state=0)
+    assert np.all(flagged["v_t_error"] > 0)
+    with pytest.raises(ValueError, match="`n_draws` must be 0 or an integer >= 2"):
+        peculiar_tangential_velocity(gaia, n_draws=1)
+    with pytest.raises(ValueError, match="column 'pmra_error' is not in `data`"):
+        peculiar_tangential_velocity(
+            gaia[["ra", "dec", "pmra", "pmdec", "parallax"]], n_draws=10
+        )

@@ -12,11 +12,13 @@ the velocity where the fit falls to ~1 % of its peak (24 km/s).
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
+from sklearn.utils import check_random_state
 
 from ._input import check_same_length, get_column
 from ._maxwellian import fit_maxwellian, runaway_threshold
@@ -95,6 +97,29 @@ def _model_velocity(l_rad, b_rad, d_kpc, solar_motion, r0, vc):
     return v_star - np.array([u_sun, vc + v_sun, w_sun])[:, None]
 
 
+def _tangential(ra, dec, pmra, pmdec, d_pc, constants):
+    """l, b (rad) and peculiar v_l, v_b (km/s) of stars at ``d_pc``."""
+    solar_motion, r0, vc = constants
+    l_rad, b_rad, mu_l, mu_b = _galactic(ra, dec, pmra, pmdec)
+    d_kpc = d_pc / 1000.0
+    # mas/yr * kpc -> km/s
+    k = (1.0 * u.mas / u.yr * u.kpc).to_value(
+        u.km / u.s, equivalencies=u.dimensionless_angles()
+    )
+    model = _model_velocity(l_rad, b_rad, d_kpc, solar_motion, r0, vc)
+    l_hat = np.stack([-np.sin(l_rad), np.cos(l_rad), np.zeros_like(l_rad)])
+    b_hat = np.stack(
+        [
+            -np.sin(b_rad) * np.cos(l_rad),
+            -np.sin(b_rad) * np.sin(l_rad),
+            np.cos(b_rad),
+        ]
+    )
+    v_l = k * mu_l * d_kpc - np.sum(model * l_hat, axis=0)
+    v_b = k * mu_b * d_kpc - np.sum(model * b_hat, axis=0)
+    return l_rad, b_rad, v_l, v_b
+
+
 def peculiar_tangential_velocity(
     data=None,
     *,
@@ -107,6 +132,11 @@ def peculiar_tangential_velocity(
     solar_motion=SOLAR_MOTION,
     r0: float = R0,
     vc: float = VC,
+    n_draws: int = 0,
+    pmra_error="pmra_error",
+    pmdec_error="pmdec_error",
+    parallax_error="parallax_error",
+    random_state=None,
 ) -> Table:
     """Peculiar tangential velocity from Gaia astrometry (seed 004, section 6).
 
@@ -122,7 +152,11 @@ def peculiar_tangential_velocity(
     pole is at (192.85948, 27.12825) deg (the seed prints 192.95948, which
     looks like a typo of the same Hipparcos value); the distance is
     ``1 / parallax`` unless ``distance`` is given (the seed does not say
-    which it used); no velocity uncertainties are propagated.
+    which it used); the seed does not say how it got the uncertainties of
+    its Table 9, here they come from ``n_draws`` Monte Carlo draws of the
+    proper motions and parallax as independent Gaussians (Gaia's
+    correlations are ignored; draws with a non-positive parallax are
+    dropped; with ``distance`` only the proper motions are drawn).
 
     Parameters
     ----------
@@ -144,6 +178,12 @@ def peculiar_tangential_velocity(
         Sun's Galactocentric distance, kpc.
     vc : float, default=220.0
         Circular velocity of the flat rotation curve, km/s.
+    n_draws : int, default=0
+        Monte Carlo draws for the uncertainties; 0 computes none.
+    pmra_error, pmdec_error, parallax_error : str or array-like
+        Gaia's 1-sigma errors (mas/yr, mas); read only when ``n_draws > 0``.
+    random_state : int, RandomState or None, default=None
+        Seed of the draws.
 
     Returns
     -------
@@ -151,6 +191,8 @@ def peculiar_tangential_velocity(
         One row per star: ``l``, ``b`` (deg), ``distance`` (pc), ``v_l``,
         ``v_b`` (peculiar velocity along increasing l and b) and ``v_t``
         (their quadrature sum), km/s; NaN where the distance is unknown.
+        With ``n_draws``, also ``v_l_error``, ``v_b_error``, ``v_t_error``
+        (standard deviations of the draws, km/s).
 
     Raises
     ------
@@ -176,7 +218,7 @@ def peculiar_tangential_velocity(
     >>> [round(float(out[k][0]), 2) for k in ("v_l", "v_b", "v_t")]
     [14.61, 7.25, 16.31]
     """
-    solar_motion = _check_model(solar_motion, r0, vc)
+    constants = (_check_model(solar_motion, r0, vc), r0, vc)
     given = {"ra": ra, "dec": dec, "pmra": pmra, "pmdec": pmdec}
     cols = {
         k: get_column(data, v, name=k, unit=_GAIA_COLUMNS[k][1])
@@ -184,23 +226,7 @@ def peculiar_tangential_velocity(
     }
     d_pc = _distance_pc(data, parallax, distance)
     check_same_length(**cols, distance=d_pc)
-    l_rad, b_rad, mu_l, mu_b = _galactic(**cols)
-    d_kpc = d_pc / 1000.0
-    # mas/yr * kpc -> km/s
-    k = (1.0 * u.mas / u.yr * u.kpc).to_value(
-        u.km / u.s, equivalencies=u.dimensionless_angles()
-    )
-    model = _model_velocity(l_rad, b_rad, d_kpc, solar_motion, r0, vc)
-    l_hat = np.stack([-np.sin(l_rad), np.cos(l_rad), np.zeros_like(l_rad)])
-    b_hat = np.stack(
-        [
-            -np.sin(b_rad) * np.cos(l_rad),
-            -np.sin(b_rad) * np.sin(l_rad),
-            np.cos(b_rad),
-        ]
-    )
-    v_l = k * mu_l * d_kpc - np.sum(model * l_hat, axis=0)
-    v_b = k * mu_b * d_kpc - np.sum(model * b_hat, axis=0)
+    l_rad, b_rad, v_l, v_b = _tangential(**cols, d_pc=d_pc, constants=constants)
     out = Table()
     out["l"] = np.degrees(l_rad) * u.deg
     out["b"] = np.degrees(b_rad) * u.deg
@@ -208,7 +234,59 @@ def peculiar_tangential_velocity(
     out["v_l"] = v_l * u.km / u.s
     out["v_b"] = v_b * u.km / u.s
     out["v_t"] = np.hypot(v_l, v_b) * u.km / u.s
+    if n_draws:
+        errors = {
+            "pmra": get_column(data, pmra_error, name="pmra_error", unit=u.mas / u.yr),
+            "pmdec": get_column(
+                data, pmdec_error, name="pmdec_error", unit=u.mas / u.yr
+            ),
+        }
+        if distance is None:
+            errors["parallax"] = get_column(
+                data, parallax_error, name="parallax_error", unit=u.mas
+            )
+            cols["parallax"] = get_column(data, parallax, name="parallax", unit=u.mas)
+        check_same_length(**errors, stars=d_pc)
+        draws = _draw(cols, d_pc, errors, n_draws, random_state, constants)
+        for name, values in zip(("v_l", "v_b", "v_t"), draws, strict=True):
+            out[f"{name}_error"] = values * u.km / u.s
     return out
+
+
+def _draw(cols, d_pc, errors, n_draws, random_state, constants):
+    """Standard deviations of v_l, v_b, v_t over Gaussian draws of the
+    astrometry (shape (n_draws, n_stars), flattened for one astropy call)."""
+    if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 2):
+        raise ValueError(f"`n_draws` must be 0 or an integer >= 2, got {n_draws!r}.")
+    for name, values in errors.items():
+        if np.any(values < 0):
+            raise ValueError(f"`{name}_error` must be >= 0, got negative values.")
+    rng = check_random_state(random_state)
+    shape = (n_draws, len(d_pc))
+    drawn = {
+        k: cols[k] + errors[k] * rng.standard_normal(shape) for k in ("pmra", "pmdec")
+    }
+    if "parallax" in errors:
+        plx = cols["parallax"] + errors["parallax"] * rng.standard_normal(shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dist = np.where(plx > 0, 1000.0 / plx, np.nan)
+    else:
+        dist = np.broadcast_to(d_pc, shape)
+    _, _, v_l, v_b = _tangential(
+        np.broadcast_to(cols["ra"], shape).ravel(),
+        np.broadcast_to(cols["dec"], shape).ravel(),
+        drawn["pmra"].ravel(),
+        drawn["pmdec"].ravel(),
+        dist.ravel(),
+        constants,
+    )
+    v_l, v_b = v_l.reshape(shape), v_b.reshape(shape)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: no distance
+        return tuple(
+            np.where(np.isfinite(d_pc), np.nanstd(v, axis=0, ddof=1), np.nan)
+            for v in (v_l, v_b, np.hypot(v_l, v_b))
+        )
 
 
 def _check_model(solar_motion, r0, vc):
@@ -309,6 +387,11 @@ def find_runaways(
     bin_width: float = 1.0,
     threshold=None,
     z_sun: float = Z_SUN,
+    n_draws: int = 0,
+    pmra_error="pmra_error",
+    pmdec_error="pmdec_error",
+    parallax_error="parallax_error",
+    random_state=None,
 ) -> Table:
     """Seed 004's runaway search: RUWE cut, velocities, Maxwellian, threshold.
 
@@ -334,6 +417,9 @@ def find_runaways(
         A fixed runaway limit in km/s (e.g. the seed's 24) instead of a fit.
     z_sun : float, default=20.5
         pc, for the ``z`` column.
+    n_draws, pmra_error, pmdec_error, parallax_error, random_state
+        Monte Carlo uncertainties, as in :func:`peculiar_tangential_velocity`
+        (none by default).
 
     Returns
     -------
@@ -371,6 +457,11 @@ def find_runaways(
         pmdec=pmdec,
         parallax=parallax,
         distance=distance,
+        n_draws=n_draws,
+        pmra_error=pmra_error,
+        pmdec_error=pmdec_error,
+        parallax_error=parallax_error,
+        random_state=random_state,
     )
     good = astrometry_ok(data, ruwe=ruwe, max_ruwe=max_ruwe)
     check_same_length(velocity=velocity, ruwe=good)
