@@ -69,16 +69,18 @@ def test_crossmatch_sky_keeps_rows_and_reports_unmatched():
     catalog = Table({"ra": [ra_c, ra_a], "dec": [dec_c, dec_a], "Ks": [8.0, 9.0]})
     out = crossmatch_sky(sample, catalog)
     assert out["name"].tolist() == ["a", "b", "c"]
-    assert out["matched"].tolist() == [True, False, False]
-    assert out["match_index"].tolist() == [1, -1, -1]
-    np.testing.assert_allclose(out["match_separation"][[0, 2]], [2.0, 4.0], atol=1e-6)
-    assert out["match_separation"].unit == u.arcsec
+    assert out["cat_matched"].tolist() == [True, False, False]
+    assert out["cat_index"].tolist() == [1, -1, -1]
+    np.testing.assert_allclose(out["cat_separation"][[0, 2]], [2.0, 4.0], atol=1e-6)
+    assert out["cat_separation"].unit == u.arcsec
     assert out["cat_Ks"].mask.tolist() == [False, True, True]
     assert out["cat_Ks"][0] == 9.0
-    assert out.meta["n_unmatched"] == 2
+    assert out.meta["cat_n_unmatched"] == 2
     # The radius is a parameter: 5" takes the third, 1 arcsec drops the first.
-    assert crossmatch_sky(sample, catalog, radius=5.0)["matched"].sum() == 2
-    assert crossmatch_sky(sample, catalog, radius=1 * u.arcsec)["matched"].sum() == 0
+    assert crossmatch_sky(sample, catalog, radius=5.0)["cat_matched"].sum() == 2
+    assert (
+        crossmatch_sky(sample, catalog, radius=1 * u.arcsec)["cat_matched"].sum() == 0
+    )
 
 
 def test_crossmatch_sky_accepts_arrays_skycoords_and_units():
@@ -86,13 +88,13 @@ def test_crossmatch_sky_accepts_arrays_skycoords_and_units():
     catalog = SkyCoord([11.0, 10.0] * u.deg, [5.0, 5.0] * u.deg)
     out = crossmatch_sky(sample, catalog)
     assert out["row"].tolist() == [0, 1]
-    assert out["match_index"].tolist() == [1, 0]
+    assert out["cat_index"].tolist() == [1, 0]
     assert "cat_ra" not in out.colnames  # a SkyCoord has no columns to copy
     # RA/Dec columns in radians are converted.
     radians = Table(
         {"ra": np.radians([10.0, 11.0]) * u.rad, "dec": np.radians([5.0, 5.0]) * u.rad}
     )
-    assert crossmatch_sky(radians, catalog)["match_index"].tolist() == [1, 0]
+    assert crossmatch_sky(radians, catalog)["cat_index"].tolist() == [1, 0]
 
 
 def test_crossmatch_sky_flags_a_source_shared_by_two_rows():
@@ -101,8 +103,8 @@ def test_crossmatch_sky_flags_a_source_shared_by_two_rows():
         np.array([[10.0, 5.0], [ra2, dec2]]),
         Table({"ra": [10.0], "dec": [5.0 + 0.5 / 3600]}),  # 0.5" and 2.5" away
     )
-    assert out["matched"].all()
-    assert out["match_shared"].tolist() == [True, True]
+    assert out["cat_matched"].all()
+    assert out["cat_shared"].tolist() == [True, True]
 
 
 def test_crossmatch_sky_empty_catalog_leaves_every_row_unmatched():
@@ -110,9 +112,9 @@ def test_crossmatch_sky_empty_catalog_leaves_every_row_unmatched():
         Table({"ra": [1.0, 2.0], "dec": [0.0, 0.0]}),
         Table({"ra": np.zeros(0), "dec": np.zeros(0), "G": np.zeros(0)}),
     )
-    assert len(out) == 2 and not out["matched"].any()
+    assert len(out) == 2 and not out["cat_matched"].any()
     assert out["cat_G"].mask.all()
-    assert out.meta["n_unmatched"] == 2
+    assert out.meta["cat_n_unmatched"] == 2
 
 
 @pytest.mark.parametrize(
@@ -157,10 +159,10 @@ def test_crossmatch_sky_keeps_every_row_in_order(sample, catalog, radius):
     catalog = np.array(catalog, dtype=float).reshape(-1, 2)
     out = crossmatch_sky(sample, catalog, radius=radius)
     assert out["row"].tolist() == list(range(len(sample)))
-    sep = np.asarray(out["match_separation"])
-    assert np.array_equal(out["matched"], (sep <= radius) & (len(catalog) > 0))
-    assert np.array_equal(out["match_index"] == -1, ~out["matched"])
-    assert out.meta["n_unmatched"] == int((~out["matched"]).sum())
+    sep = np.asarray(out["cat_separation"])
+    assert np.array_equal(out["cat_matched"], (sep <= radius) & (len(catalog) > 0))
+    assert np.array_equal(out["cat_index"] == -1, ~out["cat_matched"])
+    assert out.meta["cat_n_unmatched"] == int((~out["cat_matched"]).sum())
 
 
 def test_crossmatch_sky_on_real_repeat_epochs(repeat_epochs):
@@ -169,31 +171,31 @@ def test_crossmatch_sky_on_real_repeat_epochs(repeat_epochs):
     _, first = np.unique(repeat_epochs["star"], return_index=True)
     stars = repeat_epochs[first]
     out = crossmatch_sky(repeat_epochs, stars, radius=3.0)
-    assert len(out) == 110 and out["matched"].all()
+    assert len(out) == 110 and out["cat_matched"].all()
     assert np.array_equal(out["cat_star"], repeat_epochs["star"])
-    assert float(np.max(out["match_separation"])) < 3.0
+    assert float(np.max(out["cat_separation"])) < 3.0
 
 
 def test_crossmatch_id_left_join():
     sample = Table({"source_id": [11, 12, 13, 14]})
     catalog = Table({"source_id": [14, 11, 99], "rv": [1.0, 2.0, 3.0] * u.km / u.s})
     out = crossmatch_id(sample, catalog)
-    assert out["match_index"].tolist() == [1, -1, -1, 0]
+    assert out["cat_index"].tolist() == [1, -1, -1, 0]
     assert out["cat_rv"].unit == u.km / u.s
     assert out["cat_rv"].filled(np.nan)[[0, 3]].tolist() == [2.0, 1.0]
-    assert out.meta["n_unmatched"] == 2
+    assert out.meta["cat_n_unmatched"] == 2
     # Different key names, string ids, plain arrays.
     out = crossmatch_id(
         ["x", "y"], Table({"name": ["y"], "p": [0.5]}), key="id", catalog_key="name"
     )
     assert out["id"].tolist() == ["x", "y"]
-    assert out["matched"].tolist() == [False, True]
+    assert out["cat_matched"].tolist() == [False, True]
 
 
 def test_crossmatch_id_masked_ids_never_match_and_duplicates_raise():
     sample = Table({"source_id": MaskedColumn([1, 2], mask=[True, False])})
     out = crossmatch_id(sample, Table({"source_id": [1, 2]}))
-    assert out["matched"].tolist() == [False, True]
+    assert out["cat_matched"].tolist() == [False, True]
     with pytest.raises(ValueError, match=r"must be unique; repeated: \[5\]"):
         crossmatch_id(sample, Table({"source_id": [5, 5, 1]}))
     with pytest.raises(ValueError, match="column 'gaia_id' is not in `data`"):
@@ -208,10 +210,10 @@ def test_crossmatch_id_masked_ids_never_match_and_duplicates_raise():
 def test_crossmatch_id_keeps_every_row(ids, catalog_ids):
     out = crossmatch_id(np.array(ids, dtype=int), np.array(catalog_ids, dtype=int))
     assert out["source_id"].tolist() == ids
-    assert out["matched"].tolist() == [i in catalog_ids for i in ids]
-    hit = out["matched"]
+    assert out["cat_matched"].tolist() == [i in catalog_ids for i in ids]
+    hit = out["cat_matched"]
     assert np.array_equal(
-        np.array(catalog_ids, dtype=int)[out["match_index"][hit]],
+        np.array(catalog_ids, dtype=int)[out["cat_index"][hit]],
         np.array(ids, dtype=int)[hit],
     )
 
@@ -775,7 +777,7 @@ def test_mappings_and_qtables_work_like_tables():
     np.testing.assert_allclose(from_dict["v_t"], from_qtable["v_t"])
     assert from_dict["runaway"].tolist() == [False, True]
     sky = crossmatch_sky(columns, qtable)
-    assert sky["match_index"].tolist() == [0, 1]
+    assert sky["cat_index"].tolist() == [0, 1]
     assert sky["cat_pmra"].unit == u.mas / u.yr
     rv = rv_variability({"star_id": [1, 1], "rv": [0.0, 30.0]})
     assert rv["rv_label"].tolist() == ["binary"]
@@ -811,3 +813,18 @@ def test_velocity_uncertainties_by_monte_carlo():
         peculiar_tangential_velocity(
             gaia[["ra", "dec", "pmra", "pmdec", "parallax"]], n_draws=10
         )
+
+
+def test_crossmatches_chain_with_prefixes_and_refuse_overwrites():
+    sample = Table({"source_id": [1, 2], "ra": [10.0, 20.0], "dec": [0.0, 0.0]})
+    tmass = Table({"ra": [10.0], "dec": [0.0], "Ks": [9.0]})
+    gaia = Table({"source_id": [2], "ruwe": [1.1]})
+    out = crossmatch_sky(sample, tmass, prefix="tmass_")
+    out = crossmatch_id(out, gaia, prefix="gaia_")
+    assert out["tmass_matched"].tolist() == [True, False]
+    assert out["gaia_matched"].tolist() == [False, True]
+    assert out.meta["tmass_n_unmatched"] == 1 and out.meta["gaia_n_unmatched"] == 1
+    with pytest.raises(ValueError, match="would overwrite columns"):
+        crossmatch_sky(out, tmass, prefix="tmass_")
+    with pytest.raises(ValueError, match="would overwrite columns"):
+        crossmatch_id(sample, Table({"source_id": [1], "index": [5]}))

@@ -4,8 +4,8 @@ Both seeds join their samples to other catalogs: seed 000 to ZTF eclipsing
 binaries (Chen et al. 2020) and the NASA Exoplanet Archive, seed 004 to
 2MASS (3 arcsec aperture), AllWISE, Gaia EDR3 (1 arcsec) and literature Be
 star lists. The result here is a left join: one output row per input row, in
-input order, with ``matched`` False (and catalog columns masked) where
-nothing matched, so no star leaves the sample unreported.
+input order, with ``<prefix>matched`` False (and catalog columns masked)
+where nothing matched, so no star leaves the sample unreported.
 """
 
 from __future__ import annotations
@@ -97,16 +97,29 @@ def _attach(out, catalog, index, matched, prefix):
         out[prefix + name] = MaskedColumn(values, mask=mask, unit=col.unit)
 
 
-def _finish(out, index, matched, what):
+def _check_new_names(out, catalog, prefix, extra=()):
+    """ValueError if the columns to add would overwrite the input's."""
+    names = [f"{prefix}{n}" for n in ("matched", "index", "shared", *extra)]
+    if isinstance(catalog, Table):
+        names += [prefix + n for n in catalog.colnames]
+    taken = sorted(set(names) & set(out.colnames))
+    if taken or len(set(names)) < len(names):
+        raise ValueError(
+            f"`prefix`={prefix!r} would overwrite columns {taken or names}; pass "
+            "another prefix (e.g. 'tmass_' then 'gaia_' when chaining matches)."
+        )
+
+
+def _finish(out, index, matched, prefix, what):
     shared = np.zeros(len(out), dtype=bool)
     if matched.any():
         hit, counts = np.unique(index[matched], return_counts=True)
         shared[matched] = np.isin(index[matched], hit[counts > 1])
-    out["matched"] = matched
-    out["match_index"] = np.where(matched, index, -1)
-    out["match_shared"] = shared
+    out[f"{prefix}matched"] = matched
+    out[f"{prefix}index"] = np.where(matched, index, -1)
+    out[f"{prefix}shared"] = shared
     n_unmatched = int((~matched).sum())
-    out.meta["n_unmatched"] = n_unmatched
+    out.meta[f"{prefix}n_unmatched"] = n_unmatched
     logger.info(
         "%s: %d of %d rows matched, %d unmatched, %d sharing a match",
         what,
@@ -149,24 +162,26 @@ def crossmatch_sky(
     ra, dec, catalog_ra, catalog_dec : str, default="ra", "dec"
         Column names in ``data`` and ``catalog``.
     prefix : str, default="cat_"
-        Prefix of the copied catalog columns.
+        Prefix of every added column, so that matches can be chained
+        (``"tmass_"``, then ``"gaia_"``).
 
     Returns
     -------
     Table
-        The input's columns (or ``row`` for array input) plus ``matched``
-        (bool), ``match_index`` (catalog row, -1 if unmatched),
-        ``match_shared`` (another input row matched the same source),
-        ``match_separation`` (arcsec, to the nearest source even when it is
-        beyond ``radius``; NaN for an empty catalog) and the catalog columns
-        (masked where unmatched). ``meta["n_unmatched"]`` counts the rows
-        with no match.
+        The input's columns (or ``row`` for array input) plus, with the
+        default prefix, ``cat_matched`` (bool), ``cat_index`` (catalog row,
+        -1 if unmatched), ``cat_shared`` (another input row matched the same
+        source), ``cat_separation`` (arcsec, to the nearest source even when
+        it is beyond ``radius``; NaN for an empty catalog) and the catalog's
+        columns (masked where unmatched). ``meta["cat_n_unmatched"]`` counts
+        the rows with no match.
 
     Raises
     ------
     ValueError
         Missing columns, coordinates that are NaN or out of range, a
-        non-angle or non-positive ``radius``.
+        non-angle or non-positive ``radius``, added columns that would
+        overwrite the input's.
 
     References
     ----------
@@ -180,9 +195,9 @@ def crossmatch_sky(
     >>> sample = Table({"ra": [10.0, 20.0], "dec": [5.0, 5.0]})
     >>> twomass = Table({"ra": [10.0003], "dec": [5.0], "Ks": [9.1]})
     >>> out = crossmatch_sky(sample, twomass, radius=3.0)
-    >>> out["matched"].tolist(), out["cat_Ks"].tolist()
+    >>> out["cat_matched"].tolist(), out["cat_Ks"].tolist()
     ([True, False], [9.1, None])
-    >>> round(float(out["match_separation"][0]), 2)
+    >>> round(float(out["cat_separation"][0]), 2)
     1.08
     """
     radius = _check_radius(radius)
@@ -197,9 +212,10 @@ def crossmatch_sky(
         index = np.asarray(index, dtype=int)
         separation = sep.to_value(u.arcsec)
     matched = np.asarray(separation <= radius.value) & (len(cat) > 0)
-    out["match_separation"] = separation * u.arcsec
+    _check_new_names(out, catalog, prefix, extra=("separation",))
+    out[f"{prefix}separation"] = separation * u.arcsec
     _attach(out, catalog, index, matched, prefix)
-    return _finish(out, index, matched, "crossmatch_sky")
+    return _finish(out, index, matched, prefix, "crossmatch_sky")
 
 
 def crossmatch_id(
@@ -222,20 +238,21 @@ def crossmatch_id(
     catalog_key : str, default=None
         Identifier column of ``catalog``; None means ``key``.
     prefix : str, default="cat_"
-        Prefix of the catalog columns copied into the output (Table catalogs).
+        Prefix of every added column.
 
     Returns
     -------
     Table
-        Input columns (or ``key`` for array input) plus ``matched``,
-        ``match_index`` (-1 if unmatched), ``match_shared`` and the catalog
-        columns; ``meta["n_unmatched"]``. Masked or None identifiers never
-        match.
+        Input columns (or ``key`` for array input) plus ``cat_matched``,
+        ``cat_index`` (-1 if unmatched), ``cat_shared`` and the catalog's
+        columns (Table catalogs); ``meta["cat_n_unmatched"]``. Masked or None
+        identifiers never match.
 
     Raises
     ------
     ValueError
-        Missing columns, or an identifier repeated in ``catalog``.
+        Missing columns, an identifier repeated in ``catalog``, added columns
+        that would overwrite the input's.
 
     Examples
     --------
@@ -244,7 +261,7 @@ def crossmatch_id(
     >>> sample = Table({"source_id": [11, 12, 13]})
     >>> rv = Table({"source_id": [13, 11], "rv": [-5.0, 20.0]})
     >>> out = crossmatch_id(sample, rv)
-    >>> out["match_index"].tolist(), out["cat_rv"].tolist()
+    >>> out["cat_index"].tolist(), out["cat_rv"].tolist()
     ([1, -1, 0], [20.0, None, -5.0])
     """
     catalog_key = key if catalog_key is None else catalog_key
@@ -275,8 +292,9 @@ def crossmatch_id(
         matched[valid] = sorted_known[pos] == ids[valid]
         index[valid] = rows[order[pos]]
     out = _base_table(data, len(ids)) if _is_table(data) else Table({key: ids})
+    _check_new_names(out, catalog, prefix)
     _attach(out, catalog, index, matched, prefix)
-    return _finish(out, index, matched, "crossmatch_id")
+    return _finish(out, index, matched, prefix, "crossmatch_id")
 
 
 def _ids(data, key, name):
