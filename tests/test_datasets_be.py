@@ -176,13 +176,23 @@ def test_host_vetting_on_miles(data_home):
         ("A2 VI (HB)", {"VI"}),
         ("B9p(SiCrSr)", set()),
         ("A0", set()),
-        ("", set()),
+        ("F7-8IV-V", {"IV", "V"}),
+        ("G8:V:", {"V"}),
+        ("sdF6", {"VI"}),
     ],
 )
 def test_luminosity_classes_are_read_from_spectral_types(spectral_type, classes):
-    from sklearn_stellar.datasets._be_stars import _luminosity_classes
+    # The host vetting reads MILES types with the library's one MK parser.
+    from sklearn_stellar.utils import parse_spectral_type
 
-    assert _luminosity_classes(spectral_type) == classes
+    assert parse_spectral_type(spectral_type).luminosity_classes == classes
+
+
+def test_unparsable_miles_types_are_none():
+    from sklearn_stellar.utils import parse_spectral_type
+
+    for text in ("", "HB", "III", "R...", "S?"):
+        assert parse_spectral_type(text) is None
 
 
 def test_no_bright_giant_or_supergiant_hosts(data_home):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import numbers
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,11 @@ from scipy.ndimage import convolve1d, gaussian_filter1d
 from sklearn.utils import Bunch, check_random_state
 
 from ..preprocessing import air_to_vacuum, log_linear_grid, resample
+from ..utils import (
+    C_KMS,
+    CBE_EXCLUDED_LUMINOSITY_CLASSES,
+    parse_spectral_type,
+)
 from ._home import get_data_home
 from ._miles import (
     MILES_STEP,
@@ -26,7 +30,6 @@ __all__ = ["make_be_spectra", "BE_MORPHOLOGIES", "NON_BE_MORPHOLOGIES"]
 
 logger = logging.getLogger(__name__)
 
-C_KMS = 299792.458
 HALPHA_VAC = 6564.614  # Angstrom, vacuum
 MRS_RESOLUTION = 7500.0
 
@@ -65,16 +68,11 @@ _MAX_DRAWS = 50
 # MILES O/B/A stars is <= 0.74; HD 112028 (shell-like, 0.94) and MILES 853
 # (filled inner wings, 2.4) are above this.
 _SHOULDER_RATIO = 0.85
-# Seed 004 section 5.1 excluded luminosity classes I and II from its classical
-# Be candidates. For a MILES type without a luminosity class, log g below this
-# (that of B/A bright giants and supergiants) stands in for one.
-_EXCLUDED_CLASSES = frozenset({"I", "II"})
+# Seed 004 section 5.2 excluded luminosity classes I and II from its classical
+# Be candidates (CBE_EXCLUDED_LUMINOSITY_CLASSES). For a MILES type without a
+# luminosity class, log g below this (that of B/A bright giants and
+# supergiants) stands in for one.
 _MIN_LOGG_UNCLASSED = 3.0
-# Class letter (MILES writes O9 as "09"), subtype or subtype range ("B1/B2"),
-# then the luminosity class(es).
-_LUMINOSITY_CLASS = re.compile(
-    r"^[OBAFGKM0][0-9.]*(?:/[OBAFGKM]?[0-9.]+)?((?:[IV]+[a-z]*[-/]?)+)"
-)
 # Disk inclination (sin i) and V/R asymmetry ranges per morphology, and the
 # emission peak height: log-uniform in (lo, hi) continuum units or, when the
 # flag is set, uniform in (lo, hi) times the photospheric absorption depth
@@ -114,16 +112,6 @@ def _check_pair(value, name, lo, hi):
     return a, b
 
 
-def _luminosity_classes(spectral_type):
-    """Roman luminosity classes in a spectral type (``"B8II-III"`` ->
-    ``{"II", "III"}``, ``"A0Iab"`` -> ``{"I"}``); an empty set when the type
-    gives none."""
-    match = _LUMINOSITY_CLASS.match(spectral_type.replace(" ", ""))
-    if match is None:
-        return set()
-    return set(re.findall(r"[IV]+", match.group(1)))
-
-
 def _not_classical_be_host(ids, logg, folder):
     """True for stars seed 004 would not take as classical Be candidates.
 
@@ -136,9 +124,10 @@ def _not_classical_be_host(ids, logg, folder):
     types = read_miles_spectral_types(folder)
     out = np.zeros(len(ids), dtype=bool)
     for k, star in enumerate(ids):  # ~150 short strings, once per session
-        classes = _luminosity_classes(types.get(int(star), ""))
+        parsed = parse_spectral_type(types.get(int(star), ""))
+        classes = parsed.luminosity_classes if parsed is not None else frozenset()
         if classes:
-            out[k] = bool(classes & _EXCLUDED_CLASSES)
+            out[k] = bool(classes & CBE_EXCLUDED_LUMINOSITY_CLASSES)
         else:
             out[k] = logg[k] < _MIN_LOGG_UNCLASSED
     return out

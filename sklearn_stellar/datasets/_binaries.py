@@ -26,6 +26,7 @@ from ..preprocessing import (
     resample,
 )
 from ..utils._validation import check_real_array
+from ..utils import C_KMS
 from ._home import get_data_home
 from ._miles import (
     MILES_FWHM,
@@ -37,7 +38,6 @@ from ._miles import (
 
 __all__ = ["make_binary_spectra", "main_sequence_relation"]
 
-C_KMS = 299792.458
 LAMOST_R = 1800.0
 
 # Main-sequence Teff (K), mass (Msun) and log10 L/Lsun: approximate dwarf
