@@ -196,7 +196,11 @@ def test_float32_in_float32_out():
         ({"flux": [1.0, np.inf, 1.0, 1.0]}, ValueError, "`flux` contains inf"),
         ({"method": "cubic"}, ValueError, "`method` must be one of"),
         ({"ivar": [1.0, -1.0, 1.0, 1.0]}, ValueError, "`ivar` must be finite"),
-        ({"ivar": [[1.0, 1.0, 1.0, 1.0]]}, ValueError, "`ivar` must have the same shape as `flux`"),
+        (
+            {"ivar": [[1.0, 1.0, 1.0, 1.0]]},
+            ValueError,
+            "`ivar` must have the same shape as `flux`",
+        ),
     ],
 )
 def test_bad_input_is_rejected_with_named_argument(kwargs, error, match):

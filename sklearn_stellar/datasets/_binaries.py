@@ -25,8 +25,8 @@ from ..preprocessing import (
     log_linear_grid,
     resample,
 )
-from ..utils._validation import check_real_array
 from ..utils import C_KMS
+from ..utils._validation import check_real_array
 from ._home import get_data_home
 from ._miles import (
     MILES_FWHM,
