@@ -19,11 +19,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._checks import check_trained_module
+from ._device import PRECISIONS, DeviceBatches, autocast, fits_on_device, to_device
 
 __all__ = ["BaseSpectrumClassifier", "resolve_device"]
 
@@ -61,8 +62,14 @@ def _training_net_class():
     from skorch.dataset import unpack_data
 
     class _AugmentingNet(NeuralNet):
-        # ``augment_`` is a callable (X_batch) -> X_batch set by the estimator;
-        # it only runs in train steps, never in validation or inference.
+        # Set by the estimator: ``augment_`` is a callable (X_batch) -> X_batch
+        # that only runs in train steps, never in validation or inference;
+        # ``precision_`` is "float32" or "bf16"; ``batch_generator_`` seeds
+        # the shuffling of device-resident batches.
+        augment_ = None
+        precision_ = "float32"
+        batch_generator_ = None
+
         def train_step_single(self, batch, **fit_params):
             self._set_training(True)
             Xi, yi = unpack_data(batch)
@@ -72,6 +79,30 @@ def _training_net_class():
             loss = self.get_loss(y_pred, yi, X=Xi, training=True)
             loss.backward()
             return {"loss": loss, "y_pred": y_pred}
+
+        def infer(self, x, **fit_params):
+            # Forward pass in the chosen precision; logits and loss in float32.
+            with autocast(str(self.device), self.precision_):
+                return super().infer(x, **fit_params).float()
+
+        def get_iterator(self, dataset, training=False):
+            # On CUDA a training set that fits is copied to the device once
+            # and sliced there, instead of a per-batch numpy -> tensor loop.
+            X, y = getattr(dataset, "X", None), getattr(dataset, "y", None)
+            if (
+                isinstance(X, np.ndarray)
+                and isinstance(y, np.ndarray)
+                and fits_on_device(X.nbytes + y.nbytes, str(self.device))
+            ):
+                return DeviceBatches(
+                    X,
+                    y,
+                    self.batch_size,
+                    device=str(self.device),
+                    shuffle=training,
+                    generator=self.batch_generator_,
+                )
+            return super().get_iterator(dataset, training=training)
 
     return _AugmentingNet
 
@@ -179,7 +210,16 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     patience : int, default=10
         Epochs without improvement of the validation loss before stopping.
     device : str, default="auto"
-        Torch device; "auto" picks CUDA when available, else CPU.
+        Torch device; "auto" picks CUDA when available, else CPU. On CUDA a
+        training set that takes at most a quarter of the free device memory
+        is copied there once and mini-batches are sliced on the device;
+        prediction moves pinned chunks of ``max(batch_size,
+        _device_predict_batch)`` rows.
+    precision : {"float32", "bf16"}, default="float32"
+        Precision of the forward pass: "bf16" runs it under
+        :func:`torch.autocast` with bfloat16 (weights, optimiser state, loss
+        and the returned probabilities stay float32). Meant for GPUs with
+        bfloat16 units; on CPUs without them it is slow.
     random_state : int, RandomState instance or None, default=None
         Seed of everything random in ``fit``.
     verbose : int, default=0
@@ -233,6 +273,8 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     # subclass whose _prepare_X scales compact inputs per batch (uint8 images)
     # lists them so that X is never cast to float64 in full.
     _input_dtypes = (np.float64, np.float32)
+    # Rows per inference batch on CUDA (at least ``batch_size``).
+    _device_predict_batch = 8192
 
     _parameter_constraints: dict = {
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -241,6 +283,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -254,6 +297,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         validation_fraction=0.1,
         patience=10,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):
@@ -263,6 +307,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -274,6 +319,15 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     def _prepare_X(self, X: np.ndarray) -> np.ndarray:
         """Turn validated 2-D X into the float32 array the module reads."""
         return np.array(X, dtype=np.float32, copy=True)
+
+    def _prepare_on_device(self, X: np.ndarray, device: str) -> torch.Tensor:
+        """Rows of validated X as the module's float32 tensor on ``device``.
+
+        Used by CUDA inference. The default runs ``_prepare_X`` on the CPU and
+        copies the result; a subclass whose preparation is elementwise
+        overrides it to copy the compact input and prepare it on the device.
+        """
+        return to_device(self._prepare_X(X), device)
 
     def _augment(self, X: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Train-time augmentation of one mini-batch (identity by default)."""
@@ -411,6 +465,8 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 device=device,
                 verbose=self.verbose,
             )
+            net.precision_ = self.precision
+            net.batch_generator_ = generator
             net.augment_ = (
                 (lambda xb: self._augment(xb, aug_generator))
                 if self._has_augment()
@@ -442,13 +498,23 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return self._validate_X(X, reset=False)
 
     def _logits(self, X):
-        """Logits of X, ``batch_size`` rows at a time (bounded memory)."""
+        """Logits of X, a batch of rows at a time (bounded memory)."""
         device = resolve_device(self.device)
         module = self.module_.to(device).eval()
-        n = X.shape[0]
-        out = np.empty((n, len(self.classes_)), dtype=np.float64)
+        n, n_classes = X.shape[0], len(self.classes_)
         step = max(int(self.batch_size), 1)
-        with torch.inference_mode():
+        if torch.device(device).type == "cuda":
+            # Large pinned chunks, logits kept on the device until the end:
+            # no per-batch synchronisation or numpy round trip.
+            step = max(step, self._device_predict_batch)
+            out = torch.empty((n, n_classes), dtype=torch.float32, device=device)
+            with torch.inference_mode(), autocast(device, self.precision):
+                for start in range(0, n, step):
+                    xb = self._prepare_on_device(X[start : start + step], device)
+                    out[start : start + step] = module(xb).float()
+            return out.to("cpu", torch.float64).numpy()
+        out = np.empty((n, n_classes), dtype=np.float64)
+        with torch.inference_mode(), autocast(device, self.precision):
             for start in range(0, n, step):
                 xb = torch.from_numpy(self._prepare_X(X[start : start + step]))
                 out[start : start + step] = (
