@@ -15,9 +15,13 @@ wavelength grid:
 * ``method="spline"``: the pseudo-continuum of paper 004, a cubic B-spline with
   knots every ``knot_spacing`` Angstrom, lightly penalised, refitted with
   asymmetric sigma clipping so that emission (a Be star's H-alpha) and
-  absorption lines do not pull the continuum. All spectra are fitted at once:
+  absorption lines do not pull the continuum. A block of spectra is fitted at once:
   the design matrix is shared, so each iteration is one batched banded
   least-squares solve.
+
+Both work through the rows in blocks of ~2 MB per array, converting each to
+float64 on its own: beyond the output, memory stays under 256 MB whatever the
+number of spectra (see the class Notes, "Memory").
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import check_wavelength
 from ._continuum_helpers import (
+    _as_float64,
     _check_2d,
     _check_ivar_array,
     _check_ivar_values,
     _finish,
+    _HandedBack,
     _segments,
     _UnusableReport,
 )
@@ -129,6 +135,18 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     ``transform`` costs two skinny matrix products. Pixels whose error bound
     exceeds 1e-9 relative are recomputed with exact kernel rows, so the result
     matches the dense formula to 1e-9 relative or better.
+
+    **Memory.** ``transform`` and ``continuum`` allocate their output (X's
+    shape; float32 for float32 X, float64 otherwise; the arithmetic is float64
+    either way) plus a working set that does not grow with the number of
+    spectra: rows are processed in blocks of ~2 MB of float64 per array, each
+    block converted on its own (X and ivar are never copied whole), and the
+    rows the Gaussian fast path hands back go to the exact path in blocks of
+    ~8 MB per array. Beyond the output they need at most 256 MB (measured:
+    under 80 MB, see ``benchmarks/results_continuum.md``) for spectra of up
+    to 262,144 pixels; a longer spectrum is a block on its own, and the bound
+    grows with its length. Input that is not a float32 or float64 array
+    (a list, integers, a DataFrame) is converted first, a copy of X's size.
 
     References
     ----------
@@ -284,7 +302,13 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         """
         return self._normalize(X, ivar, return_continuum=True)
 
-    def _normalize(self, X, ivar, return_continuum):
+    def _normalize(self, X, ivar, return_continuum, block_bytes=None, exact_bytes=None):
+        """``transform``/``continuum`` with memory bounded beyond the output.
+
+        ``block_bytes`` and ``exact_bytes`` (default ``_ROW_BLOCK_BYTES`` and
+        ``_EXACT_BLOCK_BYTES``) size the blocks of rows, in bytes of float64
+        per array, of the fast path and of the exact path.
+        """
         check_is_fitted(self)
         _check_2d(X)
         # Finiteness is checked block by block below, on data already in cache
@@ -296,40 +320,34 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             ensure_all_finite=False,
             dtype=[np.float64, np.float32],
         )
-        flux = X.astype(np.float64, copy=False)
         if ivar is not None:
             ivar = _check_ivar_array(ivar, X.shape)
-        n_rows, n_pix = flux.shape
-        out = np.empty(flux.shape, dtype=X.dtype)
+        n_rows, n_pix = X.shape
+        out = np.empty(X.shape, dtype=X.dtype)
         # Rows are independent: work on blocks of rows small enough for the
         # CPU cache, so the elementwise passes around the kernel products cost
-        # little, and memory stays bounded whatever the number of spectra.
-        step = max(1, _ROW_BLOCK_BYTES // (8 * n_pix))
+        # little. Each block is converted to float64 on its own (no copy of X
+        # or ivar as a whole), and the rows the fast path hands back are
+        # queued and sent to the exact path in blocks of bounded size: the
+        # memory used beyond the output does not grow with the number of rows.
+        step = max(1, (block_bytes or _ROW_BLOCK_BYTES) // (8 * n_pix))
         report = _UnusableReport()
-        handed_back = [[] for _ in self.segments_]
+        queue = _HandedBack(self, X, ivar, out, return_continuum, report, exact_bytes)
         for start in range(0, n_rows, step):
             rows = slice(start, min(start + step, n_rows))
-            block_ivar = None if ivar is None else _check_ivar_values(ivar[rows])
-            for k, refused in enumerate(
-                self._normalize_rows(
-                    flux[rows],
-                    block_ivar,
-                    out[rows],
-                    return_continuum,
-                    report.offset(start),
-                )
-            ):
-                handed_back[k].append(np.flatnonzero(refused) + start)
-        for k, segment_rows in enumerate(handed_back):
-            self._normalize_handed_back(
-                k,
-                np.concatenate(segment_rows),
-                flux,
-                ivar,
-                out,
+            block_ivar = None
+            if ivar is not None:
+                block_ivar = _check_ivar_values(_as_float64(ivar[rows]))
+            refused = self._normalize_rows(
+                _as_float64(X[rows]),
+                block_ivar,
+                out[rows],
                 return_continuum,
-                report,
+                report.offset(start),
             )
+            for k, segment_refused in enumerate(refused):
+                queue.add(k, np.flatnonzero(segment_refused) + start)
+        queue.drain()
         report.warn()
         return out
 
@@ -364,23 +382,21 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         _finish(flux, cont, valid, suspect, out, return_continuum)
         return refused
 
-    def _normalize_handed_back(
-        self, k, rows, flux, ivar, out, return_continuum, report
-    ):
-        """The exact bounded path, in one call, for the rows of segment ``k``
-        that the fast path handed back anywhere in this call."""
+    def _normalize_handed_back(self, k, rows, X, ivar, out, return_continuum, report):
+        """The exact bounded path for ``rows`` (sorted global indices) of
+        segment ``k``, which the fast path handed back."""
         if rows.size == 0:
             return
         start, stop = self.segments_[k]
-        sub_flux = flux[rows, start:stop]
-        sub_ivar = None if ivar is None else ivar[rows, start:stop]
+        sub_flux = _as_float64(X[rows, start:stop])
+        sub_ivar = None if ivar is None else _as_float64(ivar[rows, start:stop])
         valid = np.isfinite(sub_flux)
         cont, suspect = _gaussian_segment(
             sub_flux, valid, sub_ivar, self._models[k].precise()
         )
         usable = valid if sub_ivar is None else valid & (sub_ivar > 0)
         report.add_lost(rows, cont, usable, suspect)
-        sub_out = np.empty_like(out[rows, start:stop])
+        sub_out = np.empty(sub_flux.shape, dtype=out.dtype)
         _finish(sub_flux, cont, valid, suspect, sub_out, return_continuum)
         out[rows, start:stop] = sub_out
 

@@ -1,10 +1,13 @@
-"""Helpers of ContinuumNormalizer: segments, ivar checks, output and warnings."""
+"""Helpers of ContinuumNormalizer: segments, ivar checks, output, warnings and
+the queue of rows for the exact path."""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
+
+from ._gaussian import _EXACT_BLOCK_BYTES
 
 
 def _segments(grid, max_gap):
@@ -17,9 +20,19 @@ def _segments(grid, max_gap):
 
 
 def _check_ivar_array(ivar, shape):
-    """Type and shape of ``ivar``; its values are checked block by block."""
+    """Type and shape of ``ivar``; its values are checked block by block.
+
+    A boolean, integer or float array is returned as it is (no copy): blocks
+    of it are converted to float64 as they are used. Anything else is
+    converted as a whole.
+    """
+    arr = np.asarray(ivar)
+    if arr.dtype.kind in "biuf":
+        dtype = None
+    else:
+        dtype = np.float64
     try:
-        arr = np.asarray(ivar, dtype=np.float64)
+        arr = np.asarray(ivar, dtype=dtype)
     except (TypeError, ValueError):
         raise TypeError(
             f"`ivar` must be a numeric array of shape {shape}, "
@@ -69,10 +82,17 @@ def _finish(flux, cont, valid, suspect, out, return_continuum):
 
 class _UnusableReport:
     """Collects, block by block, rows with no usable pixel and pixels with no
-    continuum, and warns once for the whole call."""
+    continuum, and warns once for the whole call.
+
+    Only counts and the ``_SHOWN`` smallest row indices are kept, so its
+    memory does not grow with the number of spectra.
+    """
+
+    _SHOWN = 10
 
     def __init__(self):
-        self.no_usable, self.lost_rows, self.n_lost = [], [], 0
+        self.n_no_usable, self.no_usable = 0, []
+        self.n_lost, self.lost_rows = 0, []
         self._start = 0
 
     def offset(self, start):
@@ -81,13 +101,18 @@ class _UnusableReport:
 
     def add(self, cont, usable, suspect):
         bad = ~usable.any(axis=1)
-        self.no_usable += (np.flatnonzero(bad) + self._start).tolist()
+        self._add_no_usable(np.flatnonzero(bad) + self._start)
         check = np.flatnonzero(suspect & ~bad)
         self.add_lost(check + self._start, cont[check], usable[check])
 
     def add_empty(self, empty):
         """Rows (of the current block) without any usable pixel."""
-        self.no_usable += (np.flatnonzero(empty) + self._start).tolist()
+        self._add_no_usable(np.flatnonzero(empty) + self._start)
+
+    def _add_no_usable(self, rows):
+        self.n_no_usable += rows.size
+        self.no_usable = sorted(self.no_usable + rows[: self._SHOWN].tolist())
+        del self.no_usable[self._SHOWN :]
 
     def add_lost(self, rows, cont, usable, suspect=None):
         """Count usable pixels of ``rows`` (global indices) whose continuum is
@@ -98,24 +123,73 @@ class _UnusableReport:
             return
         lost = ((cont == 0) | np.isnan(cont)) & usable
         if np.any(lost):
-            self.lost_rows += sorted(set(rows[lost.any(axis=1)].tolist()))
+            shown = set(self.lost_rows) | set(rows[lost.any(axis=1)].tolist())
+            self.lost_rows = sorted(shown)[: self._SHOWN]
             self.n_lost += int(lost.sum())
 
     def warn(self):
-        if self.no_usable:
-            rows = self.no_usable
+        if self.n_no_usable:
+            more = " ..." if self.n_no_usable > self._SHOWN else ""
             warnings.warn(
-                f"{len(rows)} spectra have no usable pixel (all NaN or zero ivar): "
-                f"rows {rows[:10]}{' ...' if len(rows) > 10 else ''}; their "
-                "output is NaN.",
+                f"{self.n_no_usable} spectra have no usable pixel (all NaN or "
+                f"zero ivar): rows {self.no_usable}{more}; their output is NaN.",
                 UserWarning,
                 stacklevel=4,
             )
         if self.n_lost:
             warnings.warn(
                 f"the continuum is zero or undefined for {self.n_lost} usable "
-                f"pixels in rows {self.lost_rows[:10]} (e.g. a segment with no "
+                f"pixels in rows {self.lost_rows} (e.g. a segment with no "
                 "usable pixel); their output is NaN.",
                 UserWarning,
                 stacklevel=4,
             )
+
+
+def _as_float64(block):
+    """A block of rows as float64 (a view when it already is)."""
+    return np.asarray(block, dtype=np.float64)
+
+
+class _HandedBack:
+    """Queue, per segment, of the rows the Gaussian fast path handed back.
+
+    Rows are sent to :meth:`ContinuumNormalizer._normalize_handed_back` in
+    blocks of ``max(1, exact_bytes // (8 * segment pixels))`` rows as soon as
+    that many are queued, and the rest by :meth:`drain`, so at most two
+    blocks' worth of row indices are held whatever the number of spectra.
+    When a whole call hands back no more than one block, they go together in
+    one block, as before blocks of the exact path existed.
+    """
+
+    def __init__(self, est, X, ivar, out, return_continuum, report, exact_bytes):
+        self.args = (X, ivar, out, return_continuum, report)
+        self.est = est
+        nbytes = exact_bytes or _EXACT_BLOCK_BYTES
+        self.size = [max(1, nbytes // (8 * (b - a))) for a, b in est.segments_]
+        self.queued = [[] for _ in est.segments_]
+        self.count = [0] * len(est.segments_)
+
+    def add(self, k, rows):
+        """Queue ``rows`` (ascending global indices) of segment ``k``."""
+        if rows.size == 0:
+            return
+        self.queued[k].append(rows)
+        self.count[k] += rows.size
+        if self.count[k] >= self.size[k]:
+            self._send(k, final=False)
+
+    def drain(self):
+        """Send every queued row."""
+        for k in range(len(self.queued)):
+            self._send(k, final=True)
+
+    def _send(self, k, final):
+        rows = np.concatenate(self.queued[k]) if self.queued[k] else np.empty(0, int)
+        size = self.size[k]
+        n_send = rows.size if final else rows.size - rows.size % size
+        for start in range(0, n_send, size):
+            chunk = rows[start : min(start + size, n_send)]
+            self.est._normalize_handed_back(k, chunk, *self.args)
+        self.queued[k] = [rows[n_send:]]
+        self.count[k] = rows.size - n_send

@@ -32,6 +32,9 @@ _TAIL_TOL = 3e-11
 _BOT_FLOOR = 1e-3
 # Rows per block of work in transform: ~2 MB of float64 per array.
 _ROW_BLOCK_BYTES = 2**21
+# Rows handed back to the exact path are processed in blocks of ~8 MB of
+# float64 per array (~270 LRS spectra); its temporaries are ~10 such arrays.
+_EXACT_BLOCK_BYTES = 2**23
 
 
 def _sparse_mask(bad):
