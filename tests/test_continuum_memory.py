@@ -94,8 +94,8 @@ def _traced_extra(est, X, ivar, **bounds):
 @pytest.mark.parametrize("method", ["gaussian", "spline"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_memory_beyond_the_output_does_not_grow_with_rows(batch, method, weighted):
-    """With blocks of 256 KB per array, transform of 1,000 or 4,000 float32
-    spectra (250 or 1,000 for the slower spline) needs the output plus the
+    """With blocks of 256 KB per array, transform of 500 or 2,000 float32
+    spectra (50 or 200 for the slower spline) needs the output plus the
     same few MB (measured 2.5-5.1 MB; before the blocked conversion: a
     float64 copy of X and ivar and every handed-back row at once, 150-280 MB
     beyond the output at 4,000 spectra)."""
@@ -104,7 +104,7 @@ def test_memory_beyond_the_output_does_not_grow_with_rows(batch, method, weighte
     bounds = {"block_bytes": 2**18, "exact_bytes": 2**18}
     _run(est, flux, ivar if weighted else None, **bounds)  # builds the lazy twin
     extra = {}
-    small, large = (1_000, 4_000) if method == "gaussian" else (250, 1_000)
+    small, large = (500, 2_000) if method == "gaussian" else (50, 200)
     for n in (small, large):
         X = np.resize(flux, (n, flux.shape[1]))
         iv = np.resize(ivar, X.shape) if weighted else None
