@@ -154,7 +154,7 @@ def test_two_arms_on_real_grids_use_the_fast_path_per_arm(lrs):
 
 @pytest.mark.parametrize("form", ["blocked", "lowrank"])
 def test_factorised_kernel_forms_match_the_dense_matrix(lrs, form):
-    from sklearn_stellar.preprocessing._continuum import _kernel, _KernelOperator
+    from sklearn_stellar.preprocessing._kernel_operator import _kernel, _KernelOperator
 
     wave, flux, _ = lrs
     op = _KernelOperator(wave, 350.0)
@@ -539,7 +539,7 @@ def test_pickled_gaussian_normalizer_is_small_and_identical(lrs):
 
 
 def test_rows_failing_the_fast_path_check_take_the_bounded_path(lrs):
-    from sklearn_stellar.preprocessing._continuum import _gaussian_blocked
+    from sklearn_stellar.preprocessing._gaussian import _gaussian_blocked
 
     wave, flux, ivar = lrs
     # Shifting a real spectrum by its median makes its continuum cross zero:
