@@ -505,8 +505,8 @@ def test_one_dimensional_X_is_rejected():
     ("ivar", "error", "match"),
     [
         (np.ones((2, 4)), ValueError, r"`ivar` must have the same shape as X \(2, 5\)"),
-        (-np.ones((2, 5)), ValueError, "`ivar` must be >= 0"),
-        (np.full((2, 5), np.nan), ValueError, "`ivar` contains NaN or inf"),
+        (-np.ones((2, 5)), ValueError, "`ivar` must be finite and >= 0"),
+        (np.full((2, 5), np.nan), ValueError, "`ivar` must be finite and >= 0"),
         ([["a"] * 5] * 2, TypeError, "`ivar` must be a numeric array"),
     ],
 )

@@ -128,19 +128,9 @@ def test_warn_false_leaves_the_report_to_the_caller():
         check_ivar(ivar, X.shape, warn=False)
 
 
-# ContinuumNormalizer lives in _continuum.py, which another branch is
-# refactoring; it adopts the policy with one line there (see the lead's note):
-#     ivar = check_ivar(ivar, X.shape, warn=False)
-# in place of ``ivar = _check_ivar_array(ivar, X.shape)`` in ``transform``
-# (its own _UnusableReport already warns about rows without a usable pixel).
-# Until then these are strict xfails: they fail loudly once the line is in,
-# so the marks are removed then.
-NEEDS_CONTINUUM_LINE = pytest.mark.xfail(
-    strict=True, reason="needs check_ivar(..., warn=False) in _continuum.py"
-)
+# ContinuumNormalizer checks ivar block by block with the same policy.
 
 
-@NEEDS_CONTINUUM_LINE
 @pytest.mark.parametrize(
     ("value", "shown"), [(-1.0, "-1.0"), (np.nan, "nan"), (np.inf, "inf")]
 )
@@ -154,10 +144,9 @@ def test_continuum_normalizer_names_the_bad_ivar_row_and_pixel(value, shown):
         norm.transform(X, ivar=ivar)
 
 
-@NEEDS_CONTINUUM_LINE
 def test_continuum_normalizer_warns_empty_rows_with_the_library_class():
-    # Optional second line in _continuum.py: _UnusableReport.warn uses
-    # EmptySpectrumWarning (a UserWarning subclass) for "no usable pixel".
+    # _UnusableReport.warn uses EmptySpectrumWarning (a UserWarning subclass)
+    # for "no usable pixel", the class the readers and check_ivar use.
     from sklearn_stellar.preprocessing import ContinuumNormalizer
 
     ivar = np.ones(X.shape)
@@ -167,3 +156,15 @@ def test_continuum_normalizer_warns_empty_rows_with_the_library_class():
         out = norm.transform(X, ivar=ivar)
     assert len(rec) == 1
     assert np.isnan(out[0]).all() and np.isfinite(out[1:]).all()
+
+
+def test_continuum_normalizer_names_the_row_of_the_whole_array_in_blocks():
+    # transform checks ivar block by block (bounded memory); with one-row
+    # blocks the message must still name the row of the whole array.
+    from sklearn_stellar.preprocessing import ContinuumNormalizer
+
+    ivar = np.ones(X.shape)
+    ivar[3, 7] = -2.0
+    norm = ContinuumNormalizer(wavelength=WAVE, sigma=20.0).fit(X)
+    with pytest.raises(ValueError, match=r"row 3, pixel 7 holds -2\.0"):
+        norm._normalize(X, ivar, False, block_bytes=8 * X.shape[1])

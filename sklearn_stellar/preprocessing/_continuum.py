@@ -33,12 +33,11 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils import check_wavelength
+from ..utils import check_ivar, check_wavelength
 from ._continuum_helpers import (
     _as_float64,
     _check_2d,
     _check_ivar_array,
-    _check_ivar_values,
     _finish,
     _HandedBack,
     _segments,
@@ -337,7 +336,14 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             rows = slice(start, min(start + step, n_rows))
             block_ivar = None
             if ivar is not None:
-                block_ivar = _check_ivar_values(_as_float64(ivar[rows]))
+                # The library's one ivar policy, block by block (rows without
+                # a positive value are reported by ``report`` with NaN flux).
+                block_ivar = check_ivar(
+                    _as_float64(ivar[rows]),
+                    (rows.stop - start, n_pix),
+                    warn=False,
+                    first_row=start,
+                )
             refused = self._normalize_rows(
                 _as_float64(X[rows]),
                 block_ivar,

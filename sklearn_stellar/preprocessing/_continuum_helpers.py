@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from ..exceptions import EmptySpectrumWarning
 from ._gaussian import _EXACT_BLOCK_BYTES
 
 
@@ -43,16 +44,6 @@ def _check_ivar_array(ivar, shape):
             f"`ivar` must have the same shape as X {shape}, got {arr.shape}."
         )
     return arr
-
-
-def _check_ivar_values(ivar):
-    """Finite and non-negative inverse variances (NaN fails ``>= 0`` too)."""
-    # Two read-only reductions; a NaN makes the minimum NaN, failing ">= 0".
-    if not (ivar.min() >= 0 and ivar.max() < np.inf):
-        if not np.all(np.isfinite(ivar)):
-            raise ValueError("`ivar` contains NaN or inf; use 0 for masked pixels.")
-        raise ValueError(f"`ivar` must be >= 0, got a minimum of {ivar.min()!r}.")
-    return ivar
 
 
 def _check_2d(X):
@@ -133,7 +124,7 @@ class _UnusableReport:
             warnings.warn(
                 f"{self.n_no_usable} spectra have no usable pixel (all NaN or "
                 f"zero ivar): rows {self.no_usable}{more}; their output is NaN.",
-                UserWarning,
+                EmptySpectrumWarning,
                 stacklevel=4,
             )
         if self.n_lost:

@@ -115,7 +115,7 @@ def check_positive(value, *, name):
     return float(value)
 
 
-def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True):
+def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True, first_row=0):
     """Validate inverse variances: one policy for every function taking ``ivar``.
 
     ``0`` marks a masked pixel; a negative, NaN or infinite value is an error
@@ -138,6 +138,10 @@ def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True):
         Warn about rows without a positive value. False for a caller that
         reports such rows itself (together with rows made empty by NaN flux),
         so that they are reported once.
+    first_row : int, default=0
+        Index of ``ivar``'s first row in the caller's array, for messages
+        (a caller checking a large ``ivar`` block by block passes the block's
+        start, so the message names the row of the whole array).
 
     Returns
     -------
@@ -188,7 +192,7 @@ def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True):
         rows = bad.reshape(-1, arr.shape[-1]).any(axis=1) if arr.ndim else bad
         first = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
         where = (
-            f"row {first[0]}, pixel {first[1]}"
+            f"row {first[0] + first_row}, pixel {first[1]}"
             if arr.ndim == 2
             else f"index {tuple(int(i) for i in first)}"
         )
@@ -202,7 +206,7 @@ def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True):
         empty = arr.reshape(-1, arr.shape[-1]).max(axis=1) <= 0
         if empty.any():
             n_rows = int(empty.sum())
-            first = int(np.flatnonzero(empty)[0])
+            first = int(np.flatnonzero(empty)[0]) + first_row
             warnings.warn(
                 f"{n_rows} of {empty.size} rows of `{name}` have no positive value "
                 f"(every pixel masked, e.g. row {first}); their results are NaN.",
