@@ -87,7 +87,8 @@ class ThresholdCountDisplay:
         ax : matplotlib Axes, default=None
             Axes to draw on; None makes a new figure.
         log : bool, default=True
-            Logarithmic number axis (the counts span decades).
+            Logarithmic number axis (the counts span decades); linear when
+            every count is zero.
 
         Returns
         -------
@@ -113,7 +114,7 @@ class ThresholdCountDisplay:
                     label=f"{label} per bin",
                 )
         ax.set(xlabel="$p_b$ / $p_{th}$", ylabel="number", xlim=(0.0, 1.0))
-        if log:
+        if log and any(np.any(np.asarray(c) > 0) for c in self.counts.values()):
             ax.set_yscale("log")
         ax.legend(loc="upper center")
         self.ax_, self.figure_ = ax, fig
