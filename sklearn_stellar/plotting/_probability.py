@@ -146,7 +146,7 @@ class BinaryProbabilityDisplay:
         )
         twin.set(ylabel="precision", ylim=(0.0, 1.02))
         handles = [*self.hist_, self.precision_line_]
-        ax.legend(handles=handles, loc="upper center")
+        ax.legend(handles=handles, loc="best")
         self.ax_, self.ax_precision_, self.figure_ = ax, twin, fig
         return self
 

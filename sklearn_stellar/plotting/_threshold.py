@@ -116,7 +116,7 @@ class ThresholdCountDisplay:
         ax.set(xlabel="$p_b$ / $p_{th}$", ylabel="number", xlim=(0.0, 1.0))
         if log and any(np.any(np.asarray(c) > 0) for c in self.counts.values()):
             ax.set_yscale("log")
-        ax.legend(loc="upper center")
+        ax.legend(loc="best")
         self.ax_, self.figure_ = ax, fig
         return self
 
