@@ -120,6 +120,8 @@ class HalphaGalleryDisplay:
     >>> disp = HalphaGalleryDisplay.from_images(images, [0.97, 0.5, 0.02], n_cols=2)
     >>> [ax.get_title() for ax in disp.axes_]
     ['P(Be) = 0.97', 'P(Be) = 0.50', 'P(Be) = 0.02']
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(self, *, images, proba, y_true=None, proba_name="P(Be)"):

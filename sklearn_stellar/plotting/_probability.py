@@ -87,6 +87,8 @@ class BinaryProbabilityDisplay:
     [0, 1, 0, 2]
     >>> disp.hist_[1].get_data().values.tolist()
     [5, 0, 1, 0]
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(

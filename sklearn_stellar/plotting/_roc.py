@@ -55,6 +55,8 @@ class RocDisplay:
     >>> disp = RocDisplay.from_predictions([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     >>> disp.line_.get_xdata().tolist(), round(disp.roc_auc, 2)
     ([0.0, 0.0, 0.5, 0.5, 1.0], 0.75)
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(self, *, fpr, tpr, roc_auc=None, name=None, pos_label=None):

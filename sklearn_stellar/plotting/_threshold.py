@@ -71,6 +71,8 @@ class ThresholdCountDisplay:
     ...     [0.1, 0.6, 0.9, 0.95], thresholds=[0.0, 0.5, 0.8])
     >>> disp.lines_["spectra"].get_ydata().tolist()
     [4, 3, 2]
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(self, *, thresholds, counts, distributions=None, edges=None):
