@@ -642,3 +642,20 @@ def test_unfitted_recipe_round_trips_and_fits_alike(spectra, tmp_path):
     assert np.array_equal(
         loaded.fit(Xf, y).predict_proba(Xf), recipe.fit(Xf, y).predict_proba(Xf)
     )
+
+
+def test_non_finite_weights_are_refused(binary_pipeline, tmp_path):
+    # A file whose checksums are consistent but whose weights hold NaN (a
+    # model saved after training diverged, or edited) is refused by name.
+    path = save_model(binary_pipeline, tmp_path / "nan.zip")
+    entry = next(n for n in read_manifest(path)["entries"] if "stem.0.w" in n)
+    _, entries = read_archive(path)
+    weights = np.load(io.BytesIO(entries[entry]), allow_pickle=False)
+    weights = weights.copy()
+    weights.flat[0] = np.nan
+    buf = io.BytesIO()
+    np.save(buf, weights, allow_pickle=False)
+    _rewrite(path, replace={entry: buf.getvalue()})
+    with pytest.raises(ModelFileError, match="NaN or inf") as info:
+        load_model(path)
+    assert "nan.zip" in str(info.value)

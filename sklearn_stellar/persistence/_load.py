@@ -125,6 +125,8 @@ class _Loader:
         """The torch module rebuilt by the estimator's own hook, then weighted."""
         import torch
 
+        from ..neural._checks import check_finite_state
+
         builder = clone(est)
         if "pretrained" in builder.get_params():
             builder.set_params(pretrained=None)  # the weights come from the file
@@ -132,6 +134,7 @@ class _Loader:
             n_classes = len(est.classes_)
             with torch.random.fork_rng(devices=[]):
                 module = builder._build_module(int(est.n_features_in_), n_classes)
+            check_finite_state(state, source="the stored weights")
             module.load_state_dict(state, strict=True)
         except (AttributeError, TypeError, ValueError, RuntimeError) as exc:
             self.fail(
