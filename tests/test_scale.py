@@ -237,8 +237,8 @@ def test_distributed_prediction(dask_client, cnn_pipeline, spectra):
     da = pytest.importorskip("dask.array")
     from dask.distributed import get_task_stream
 
-    X = da.from_array(spectra, chunks=(32, -1))
-    lazy = predict_chunked(cnn_pipeline, X, chunk_size=32)
+    X = da.from_array(spectra, chunks=(16, -1))
+    lazy = predict_chunked(cnn_pipeline, X, chunk_size=16)  # 10 blocks
     with get_task_stream(dask_client) as stream:
         got = lazy.compute()
     workers = {task["worker"] for task in stream.data}
