@@ -166,7 +166,27 @@ def clipped_spline_loop(wave, flux, fit_one, lower, upper, n_iter):
     return cont, failed
 
 
-def bench_spline(wave, flux, repeat, n_smoothing):
+def paired_spline_rounds(est, wave, flux, fit_one, rounds, n_peer):
+    """Per-spectrum time ratio peer/ours in ``rounds`` back-to-back pairs.
+
+    Each round times ours on all rows, then the make_lsq_spline loop on the
+    first ``n_peer`` rows, so both see the same machine load; the ratio is of
+    the per-spectrum times. Returns the list of ratios.
+    """
+    lower, upper, n_iter = est.lower_sigma, est.upper_sigma, est.n_iter
+    ratios = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        est.continuum(flux)
+        t_ours = (time.perf_counter() - t0) / flux.shape[0]
+        t0 = time.perf_counter()
+        clipped_spline_loop(wave, flux[:n_peer], fit_one, lower, upper, n_iter)
+        t_peer = (time.perf_counter() - t0) / n_peer
+        ratios.append(t_peer / t_ours)
+    return ratios
+
+
+def bench_spline(wave, flux, repeat, n_smoothing, rounds=0, n_peer=200):
     est = ContinuumNormalizer(wavelength=wave, method="spline").fit(flux)
     lower, upper, n_iter = est.lower_sigma, est.upper_sigma, est.n_iter
     n_int = int(round((wave[-1] - wave[0]) / est.knot_spacing))
@@ -189,6 +209,13 @@ def bench_spline(wave, flux, repeat, n_smoothing):
             min(n_smoothing, flux.shape[0]),
         ),
     ]
+    if rounds:
+        ratios = paired_spline_rounds(est, wave, flux, peers[0][1], rounds, n_peer)
+        print(
+            f"   paired rounds vs make_lsq_spline loop ({rounds} rounds, peer on "
+            f"{n_peer} spectra): median {np.median(ratios):.1f}x, lowest "
+            f"{min(ratios):.1f}x, highest {max(ratios):.1f}x"
+        )
     for label, fit_one, n_rows in peers:
         sub = flux[:n_rows]
         t_ours, ours = best_of(lambda s=sub: est.continuum(s), repeat)
@@ -217,13 +244,19 @@ def main():
     parser.add_argument(
         "--method", choices=["gaussian", "spline", "both"], default="both"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="paired rounds for the spline"
+    )
+    parser.add_argument("--n-peer", type=int, default=200)
     args = parser.parse_args()
     wave, flux, ivar = load_lrs(args.n_spectra)
     print(f"LAMOST LRS: {flux.shape}, {np.isnan(flux).sum()} masked pixels")
     if args.method in ("gaussian", "both"):
         bench_gaussian(wave, flux, ivar, args.repeat)
     if args.method in ("spline", "both"):
-        bench_spline(wave, flux, args.repeat, args.n_smoothing)
+        bench_spline(
+            wave, flux, args.repeat, args.n_smoothing, args.rounds, args.n_peer
+        )
 
 
 if __name__ == "__main__":
