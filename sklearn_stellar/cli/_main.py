@@ -6,21 +6,27 @@ import argparse
 import logging
 import sys
 
-from . import _demo
+from . import _demo, _evaluate, _predict, _train
 
 logger = logging.getLogger("sklearn_stellar")
 
 
 def build_parser():
+    from .. import __version__
+
     parser = argparse.ArgumentParser(
         prog="sklearn-stellar",
         description="Find binary and classical Be stars in LAMOST spectra.",
     )
     parser.add_argument(
+        "--version", action="version", version=f"sklearn-stellar {__version__}"
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log progress to stderr"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    _demo.add_parser(commands)
+    for module in (_train, _predict, _evaluate, _demo):
+        module.add_parser(commands)
     return parser
 
 
