@@ -200,3 +200,26 @@ def test_missing_input_exits_with_a_clear_error(models, tmp_path, capsys):
     missing = tmp_path / "nowhere.fits"
     assert _predict(models["binary"], [missing], tmp_path / "c.ecsv") == 2
     assert "nowhere.fits" in capsys.readouterr().err
+
+
+def test_demo_trains_classifies_and_writes_catalogs_stars_and_figures(
+    inputs, tmp_path, capsys
+):
+    folder, n_spectra = inputs
+    out = tmp_path / "demo"
+    argv = ["demo", str(folder), "--output", str(out), "--binary-samples", "60",
+            "--be-samples", "60", "--epochs", "1", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    summary = capsys.readouterr().out
+    assert "binary: held-out ROC AUC" in summary and "be: held-out" in summary
+    assert "stars:" in summary
+    for task in ("binary", "be"):
+        table = Table.read(out / f"catalog_{task}.ecsv")
+        assert len(table) == n_spectra + 2
+        assert (table["status"] == "unreadable").sum() == 2
+        assert (out / f"{task}.skstellar").is_file()
+        assert (out / f"{task}_evaluation.png").stat().st_size > 5_000
+        assert (out / f"catalog_{task}.png").stat().st_size > 5_000
+    stars = Table.read(out / "stars_binary.ecsv")
+    assert stars["n_spectra"].sum() == 3  # the three LRS files
+    assert "rejected" in set(Table.read(out / "catalog_be.ecsv")["status"])

@@ -62,7 +62,9 @@ def run(args):
         if not args.no_figure:
             from ._figures import evaluation_figures
 
-            evaluation_figures(y, result["scores"], folder, info.labels)
+            evaluation_figures(
+                y, result["scores"], folder / "evaluation.png", info.labels
+            )
     return 0
 
 

@@ -27,7 +27,7 @@ def _pyplot():
     return plt
 
 
-def evaluation_figures(y_true, scores, folder, labels) -> list:
+def evaluation_figures(y_true, scores, path, labels) -> list:
     """ROC curve and score histograms per class; returns the files written."""
     from sklearn.metrics import roc_curve
 
@@ -49,7 +49,6 @@ def evaluation_figures(y_true, scores, folder, labels) -> list:
     hist.set_xlabel(f"P({names[1]})")
     hist.set_ylabel("spectra")
     hist.legend()
-    path = folder / "evaluation.png"
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
