@@ -81,6 +81,7 @@ def test_predict_leaves_one_row_per_spectrum_and_per_unreadable_file(
     table = Table.read(out)
     assert COLUMNS <= set(table.colnames)
     assert len(table) == n_spectra + 2
+    assert list(table["file"]) == sorted(table["file"])  # input order, chunked
     assert set(table["status"]) == STATUSES
     unreadable = table[table["status"] == "unreadable"]
     assert sorted(f.rsplit("/", 1)[-1] for f in unreadable["file"]) == [

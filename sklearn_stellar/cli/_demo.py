@@ -37,12 +37,12 @@ def add_parser(commands):
         "-o", "--output", default="out/demo", help="output folder (default: out/demo)"
     )
     parser.add_argument(
-        "--binary-samples", type=int, default=2000, help="binary training set size"
+        "--binary-samples", type=int, default=4000, help="binary training set size"
     )
     parser.add_argument(
         "--be-samples", type=int, default=600, help="Be training set size"
     )
-    parser.add_argument("--epochs", type=int, default=4, help="epochs per network")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per network")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--no-figure", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="no progress output")

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from ._inputs import chunks, expand_inputs, is_empty, read_files, snr
+from ._model import domain_problem
 from ._output import progress, write_table
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ COLUMNS = (
     "exposure", "status", "filter", "value", "cut", "reason", "probability",
     "label",
 )  # fmt: skip
+NO_PIXEL = "no usable pixel (flux NaN or masked everywhere)"
 
 
 def add_parser(commands):
@@ -82,25 +84,26 @@ def predict_files(info, paths, *, chunk_size=64, quiet=True):
 
 
 def _chunk_rows(info, paths):
+    """Rows of one chunk of files, in file order (a file's spectra in order)."""
     spectra, failed = read_files(paths)
+    order = {str(path): i for i, path in enumerate(paths)}
     rows = [_row(path, None, "unreadable", reason) for path, reason in failed]
-    keep, out = [], []
+    keep, slots = [], []
     for path, spectrum in spectra:
-        problem = "no usable pixel (flux NaN or masked)" if is_empty(spectrum) else ""
-        if problem:
-            out.append(_row(path, spectrum, "unreadable", problem))
-            continue
-        from ._model import domain_problem
-
         problem = domain_problem(info, spectrum)
-        if problem:
-            out.append(_row(path, spectrum, "out_of_domain", problem))
+        if is_empty(spectrum):
+            rows.append(_row(path, spectrum, "unreadable", NO_PIXEL))
+        elif problem:
+            rows.append(_row(path, spectrum, "out_of_domain", problem))
         else:
             keep.append((path, spectrum))
-    if keep:
-        out += _classify(info, keep)
+            slots.append(len(rows))
+            rows.append(None)
+    for slot, row in zip(slots, _classify(info, keep) if keep else [], strict=True):
+        rows[slot] = row
     logger.info("%d files: %d spectra classified", len(paths), len(keep))
-    return rows + out
+    # Failed files were listed first: a stable sort puts them in file order.
+    return sorted(rows, key=lambda row: order[row["file"]])
 
 
 def _classify(info, items):

