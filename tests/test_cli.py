@@ -9,15 +9,19 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sklearn_stellar import __version__
 from sklearn_stellar.cli import main
-from sklearn_stellar.io import read_lamost_file
+from sklearn_stellar.io import LamostReadError, read_lamost_file
 
 COLUMNS = {"file", "obsid", "designation", "ra", "dec", "snr", "status", "reason",
            "probability", "label"}  # fmt: skip
@@ -224,3 +228,27 @@ def test_demo_trains_classifies_and_writes_catalogs_stars_and_figures(
     stars = Table.read(out / "stars_binary.ecsv")
     assert stars["n_spectra"].sum() == 3  # the three LRS files
     assert "rejected" in set(Table.read(out / "catalog_be.ecsv")["status"])
+
+
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_rows_out_equal_spectra_in_for_any_files_and_chunk_size(models, inputs, data):
+    folder, _ = inputs
+    files = sorted(folder.iterdir())
+    chosen = data.draw(
+        st.lists(st.sampled_from(files), min_size=1, max_size=5, unique=True)
+    )
+    chunk_size = data.draw(st.integers(1, 4))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "c.ecsv"
+        assert _predict(models["binary"], chosen, out, "--chunk-size",
+                        str(chunk_size)) == 0  # fmt: skip
+        table = Table.read(out)
+    expected = 0
+    for path in chosen:
+        try:
+            expected += len(read_lamost_file(path))
+        except LamostReadError:
+            expected += 1
+    assert len(table) == expected
+    assert set(table["file"]) == set(map(str, chosen))
