@@ -252,3 +252,24 @@ def test_rows_out_equal_spectra_in_for_any_files_and_chunk_size(models, inputs, 
             expected += 1
     assert len(table) == expected
     assert set(table["file"]) == set(map(str, chosen))
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["predict", "MODEL", "IN", "-o", "c.ecsv", "--chunk-size", "0"],
+         "--chunk-size"),
+        (["train", "binary", "-o", "m.skstellar", "--spectra", "IN"], "--labels"),
+        (["evaluate", "MODEL", "--n-samples", "2"], "n_samples"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_exit_2_naming_the_option(
+    models, inputs, tmp_path, capsys, argv, named
+):
+    folder, _ = inputs
+    argv = [{"MODEL": str(models["binary"]), "IN": str(folder)}.get(a, a) for a in argv]
+    argv = [str(tmp_path / a) if a.endswith((".ecsv", ".skstellar")) else a
+            for a in argv]  # fmt: skip
+    assert main(argv) == 2
+    assert named in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
