@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sklearn_stellar import __version__
 from sklearn_stellar.cli import main
 from sklearn_stellar.io import LamostReadError, read_lamost_file
+from sklearn_stellar.persistence import read_manifest
 
 COLUMNS = {"file", "obsid", "designation", "ra", "dec", "snr", "status", "reason",
            "probability", "label"}  # fmt: skip
@@ -177,6 +178,8 @@ def test_train_and_evaluate_on_own_spectra_with_a_label_table(
     argv = ["train", "binary", "--epochs", "1", "--small", "-o", str(model)]
     assert main([*argv, *spectra]) == 0
     assert "on 8 spectra" in capsys.readouterr().out
+    command = read_manifest(model)["provenance"]["user"]["command"]
+    assert command.startswith("sklearn-stellar train binary --epochs 1")
     assert main(["evaluate", str(model), *spectra, "--no-figure"]) == 0
     assert "8 spectra (4 positive)" in capsys.readouterr().out
 

@@ -32,7 +32,9 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line; returns the process exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # recorded in model files' provenance
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

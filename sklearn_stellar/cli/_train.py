@@ -9,6 +9,7 @@ reads (survey, arm), its class names and the command's arguments.
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 
 import numpy as np
@@ -72,7 +73,7 @@ def run(args):
         "n_samples": args.n_samples,
         "seed": args.seed,
         "data": "user spectra" if args.spectra else "built-in training set",
-        "command": "sklearn-stellar " + " ".join(sys.argv[1:]),
+        "command": shlex.join(["sklearn-stellar", *args.argv]),
     }
     save_model(model, args.output, provenance=provenance)
     sys.stdout.write(f"trained {args.task} on {len(y)} spectra -> {args.output}\n")
