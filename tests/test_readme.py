@@ -1,6 +1,7 @@
 """The README's two commands are the project's promises: keep them true."""
 
 import re
+import shlex
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,10 +22,41 @@ def test_readme_has_main_and_test_commands_installing_cpu_torch_first():
     assert "pytest" in blocks[1]
 
 
+def _ci_command():
+    """The one command of ``.ci/run`` (not a comment, ``set`` or ``cd``)."""
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    commands = [
+        line.strip()
+        for line in lines
+        if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))
+    ]
+    assert len(commands) == 1, commands
+    return commands[0]
+
+
 def test_ci_runs_the_readme_test_command():
     test_command = _bash_blocks((ROOT / "README.md").read_text())[1].strip()
-    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert test_command in ci_lines
+    assert _ci_command() == test_command
+
+
+def _sklearn_stellar_argv(command):
+    """The arguments after ``sklearn-stellar`` in a shell command line."""
+    words = shlex.split(command.split("&&")[-1])
+    assert words[0] == "sklearn-stellar", command
+    return words[1:]
+
+
+def test_readme_command_lines_parse_with_the_real_parser():
+    from sklearn_stellar.cli._main import build_parser
+
+    text = (ROOT / "README.md").read_text()
+    (block,) = re.findall(r"```console\n(.*?)\n```", text, flags=re.S)
+    lines = [_bash_blocks(text)[0], *block.splitlines()]
+    commands = set()
+    for line in lines:
+        args = build_parser().parse_args(_sklearn_stellar_argv(line))
+        commands.add(args.command)
+    assert commands == {"demo", "train", "predict", "evaluate"}
 
 
 # The README's Be example at test size: each key must occur once in the block

@@ -6,27 +6,35 @@ import argparse
 import logging
 import sys
 
-from . import _demo
+from . import _demo, _evaluate, _predict, _train
 
 logger = logging.getLogger("sklearn_stellar")
 
 
 def build_parser():
+    from .. import __version__
+
     parser = argparse.ArgumentParser(
         prog="sklearn-stellar",
         description="Find binary and classical Be stars in LAMOST spectra.",
     )
     parser.add_argument(
+        "--version", action="version", version=f"sklearn-stellar {__version__}"
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log progress to stderr"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    _demo.add_parser(commands)
+    for module in (_train, _predict, _evaluate, _demo):
+        module.add_parser(commands)
     return parser
 
 
 def main(argv=None):
     """Run the command line; returns the process exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # recorded in model files' provenance
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
