@@ -228,6 +228,7 @@ def test_demo_trains_classifies_and_writes_catalogs_stars_and_figures(
         assert (out / f"{task}.skstellar").is_file()
         assert (out / f"{task}_evaluation.png").stat().st_size > 5_000
         assert (out / f"catalog_{task}.png").stat().st_size > 5_000
+    assert (out / "be_halpha_gallery.png").stat().st_size > 5_000
     stars = Table.read(out / "stars_binary.ecsv")
     assert stars["n_spectra"].sum() == 3  # the three LRS files
     assert "rejected" in set(Table.read(out / "catalog_be.ecsv")["status"])

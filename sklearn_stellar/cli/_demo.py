@@ -108,12 +108,15 @@ def _one_task(args, task, n_samples, paths, output):
         write_table(stars, output / "stars_binary.ecsv")
         lines.append(_stars_summary(stars, names[1]))
     if not args.no_figure:
-        from ._figures import catalog_figure, evaluation_figures
+        from ._figures import catalog_figure, evaluation_figures, gallery_figure
 
         evaluation_figures(y_test, scores["scores"], output / f"{task}_evaluation.png",
                            info.labels)  # fmt: skip
         catalog_figure(table, output / f"catalog_{task}.png",
                        f"{task}: P({names[1]}) of the LAMOST spectra")  # fmt: skip
+        if task == "be":
+            gallery_figure(model, X_test, y_test, output / "be_halpha_gallery.png",
+                           model.classes_[1])  # fmt: skip
     return lines
 
 

@@ -1,8 +1,7 @@
-"""Figures of the commands: plain matplotlib (the ``plotting`` extra).
+"""Figures of the commands, drawn by the Display classes of ``plotting``.
 
-Small functions on purpose: the Display classes of ``sklearn_stellar.plotting``
-replace them when they land. Without matplotlib the figures are skipped with
-a logged warning, never an error.
+matplotlib is the optional ``plotting`` extra: without it the figures are
+skipped with a logged warning, never an error.
 """
 
 from __future__ import annotations
@@ -27,46 +26,65 @@ def _pyplot():
     return plt
 
 
+def _save(display, path, plt):
+    figure = display.figure_
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def evaluation_figures(y_true, scores, path, labels) -> list:
-    """ROC curve and score histograms per class; returns the files written."""
-    from sklearn.metrics import roc_curve
+    """ROC curve (seed 000 Fig. 2) and the probabilities by class with the
+    precision at a 1:2 prior (Fig. 3); returns the files written."""
+    from ..plotting import BinaryProbabilityDisplay, RocDisplay
 
     plt = _pyplot()
     if plt is None:
         return []
+    positive = list(labels)[1]
     names = list(labels.values())
-    truth = np.asarray(y_true).astype(str) == list(labels)[1]
-    scores = np.asarray(scores)
-    fig, (roc, hist) = plt.subplots(1, 2, figsize=(10, 4))
-    fpr, tpr, _ = roc_curve(truth, scores)
-    roc.plot(fpr, tpr)
-    roc.plot([0, 1], [0, 1], ls=":", color="grey")
-    roc.set_xlabel("false positive rate")
-    roc.set_ylabel("true positive rate")
-    bins = np.linspace(0, 1, 21)
-    hist.hist(scores[~truth], bins=bins, alpha=0.6, label=names[0])
-    hist.hist(scores[truth], bins=bins, alpha=0.6, label=names[1])
-    hist.set_xlabel(f"P({names[1]})")
-    hist.set_ylabel("spectra")
-    hist.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    truth = np.asarray(y_true).astype(str) == str(positive)
+    fig, (roc, dist) = plt.subplots(1, 2, figsize=(11, 4))
+    RocDisplay.from_predictions(truth, scores, pos_label=True, name=names[1], ax=roc)
+    display = BinaryProbabilityDisplay.from_predictions(
+        truth, scores, pos_label=True, class_names=(names[1], names[0]), ax=dist
+    )
+    return [_save(display, path, plt)]
 
 
 def catalog_figure(table, path, title) -> list:
-    """Histogram of the probabilities of a catalog's classified rows."""
+    """Spectra (and stars) above each probability threshold (seed 000 Fig. 6)."""
+    from ..plotting import ThresholdCountDisplay
+
     plt = _pyplot()
-    if plt is None or not len(table):
+    ok = np.asarray(table["status"]) == "ok" if len(table) else []
+    if plt is None or not np.any(ok):
         return []
-    p = np.asarray(table["probability"], dtype=float)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.hist(p[np.isfinite(p)], bins=np.linspace(0, 1, 21))
-    ax.set_xlabel("probability")
-    ax.set_ylabel("spectra")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    rows = table[ok]
+    p = np.asarray(rows["probability"], dtype=float)
+    metadata = [{"designation": str(d)} for d in rows["designation"]]
+    display = ThresholdCountDisplay.from_predictions(p, metadata=metadata)
+    display.ax_.set_title(title)
+    return [_save(display, path, plt)]
+
+
+def gallery_figure(model, X, y, path, positive) -> list:
+    """H-alpha images the network saw, with their P(Be) (seed 004 Figs. 4-6)."""
+    import warnings
+
+    from ..filters import FilterRejectionWarning
+    from ..plotting import HalphaGalleryDisplay
+
+    plt = _pyplot()
+    if plt is None or not len(y):
+        return []
+    y = np.asarray(y)
+    pos, neg = np.flatnonzero(y == positive)[:6], np.flatnonzero(y != positive)[:6]
+    rows = np.r_[pos, neg]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FilterRejectionWarning)
+        display = HalphaGalleryDisplay.from_estimator(
+            model, X[rows], y[rows], pos_label=positive, max_images=12, n_cols=6
+        )
+    return [_save(display, path, plt)]
