@@ -8,9 +8,10 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import check_ivar, check_medium, check_wavelength
+from ..utils._validation import check_named_array
 from ._common import fill_missing, window_in_medium, window_weights
 
 __all__ = ["equivalent_width", "EWTransformer"]
@@ -24,8 +25,8 @@ MGB_WINDOW = (5160.0, 5193.0)
 def _check_flux(X, name="X"):
     # Only the window's pixels are checked for inf below: scanning the whole
     # array would cost more than the measurement itself.
-    return check_array(
-        X, dtype=np.float64, ensure_all_finite=False, input_name=name, order="C"
+    return check_named_array(
+        X, name=name, dtype=np.float64, ensure_all_finite=False, order="C"
     )
 
 

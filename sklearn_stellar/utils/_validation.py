@@ -45,7 +45,12 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
     """
     if wavelength is None:
         raise ValueError(f"`{name}` is required: pass the wavelength grid in Angstrom.")
-    grid = np.asarray(wavelength, dtype=np.float64)
+    try:
+        grid = np.asarray(wavelength, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be numeric (wavelengths in Angstrom), got {wavelength!r}."
+        ) from None
     if grid.ndim != 1:
         raise ValueError(f"`{name}` must be 1-D, got an array of shape {grid.shape}.")
     if grid.size < 2:
@@ -302,3 +307,51 @@ def check_real_array(values, *, name, lower=None, upper=None, allow_nan=False):
             f"{float(flat[i])!r}."
         )
     return arr
+
+
+def check_named_array(value, *, name, **kwargs):
+    """``sklearn.utils.check_array`` whose errors name the argument and value.
+
+    scikit-learn's messages ("Complex data not supported", "Found array with
+    0 sample(s)") and numpy's ("could not convert string to float") do not
+    say which argument was wrong; this re-raises them prefixed with ``name``,
+    as a TypeError for values that are not numbers and a ValueError otherwise.
+
+    Parameters
+    ----------
+    value : array-like
+    name : str
+        Argument name used in messages.
+    **kwargs
+        Passed to :func:`sklearn.utils.check_array`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_named_array
+    >>> check_named_array([[1, 2]], name="X", dtype=float)
+    array([[1., 2.]])
+    >>> check_named_array([["a"]], name="X", dtype=float)
+    Traceback (most recent call last):
+    ...
+    TypeError: `X` must be a numeric array, got [['a']].
+    """
+    from sklearn.utils.validation import check_array
+
+    kwargs.setdefault("input_name", name)
+    try:
+        return check_array(value, **kwargs)
+    except (TypeError, ValueError) as exc:
+        message = str(exc).split("\n")[0].rstrip(".")
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        not_numbers = isinstance(exc, TypeError) or any(
+            word in message
+            for word in ("convert", "Complex", "strings", "bytes", "dtype='numeric'")
+        )
+        if not_numbers:
+            raise TypeError(f"`{name}` must be a numeric array, got {shown}.") from None
+        raise ValueError(f"`{name}` is invalid ({shown}): {message}.") from None
