@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from numbers import Real
 
 import numpy as np
 from astropy import units as u
@@ -123,7 +124,7 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
     """
     if method not in ("histogram", "moments"):
         raise ValueError(f"`method` must be 'histogram' or 'moments', got {method!r}.")
-    if not (np.isscalar(bin_width) and np.isfinite(bin_width) and bin_width > 0):
+    if not (isinstance(bin_width, Real) and np.isfinite(bin_width) and bin_width > 0):
         raise ValueError(
             f"`bin_width` must be a positive number (km/s), got {bin_width!r}."
         )
