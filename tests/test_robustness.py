@@ -23,11 +23,13 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from astropy.table import Table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_common import CHECK_PARAMS
 
 from sklearn_stellar.utils import all_estimators
 
@@ -584,16 +586,14 @@ XFAIL = {
     "filters.q_index": "J/H/Ks=None: NaN result instead of a TypeError",
     "filters.split_photometry": "n_bands=NaN/inf/'abc': int() messages "
     "('cannot convert float NaN to integer', OverflowError) not naming n_bands",
-    "followup.astrometry_ok": "max_ruwe='abc'/complex: ufunc 'isfinite' / "
-    "comparison TypeError not naming max_ruwe",
     "followup.crossmatch_sky": "data/catalog/radius='abc'/complex: bare numpy "
     "conversion message",
     "followup.find_runaways": "dec with inf: astropy's 'Latitude angle(s) must be "
     "within -90 deg' does not name dec; parallax=NaN scalar: length message",
     "followup.height_above_plane": "dec with inf: astropy's Latitude message; "
     "parallax=NaN scalar: 'inputs must have the same length'",
-    "followup.peculiar_tangential_velocity": "parallax=NaN scalar: length "
-    "message; r0/vc='abc': ufunc 'isfinite' message",
+    "followup.peculiar_tangential_velocity": "parallax=NaN scalar: 'inputs "
+    "must have the same length' does not name parallax",
     "followup.maxwellian": "v=inf: NaN result; v/a/b='abc': bare numpy messages",
     "followup.runaway_threshold": "b/fraction='abc'/complex: bare conversion or "
     "comparison messages",
@@ -644,3 +644,133 @@ def test_bad_argument_gives_result_or_clear_error(qualname, data, request):
         allowed=allowed,
         nan_ok=bool(row.nan_ok) or _nan_in(value),
     )
+
+
+# ---------------------------------------------------------------- estimators
+# Tiny versions of tests/test_common.py's parameters: one epoch, width 2.
+TINY = {
+    "BinarySpectrumCNN": {"max_epochs": 1, "n_filters": 2, "hidden_units": 4},
+    "BeResNet18": {"max_epochs": 1, "width": 2},
+}
+N_ROWS = 12
+
+
+def _estimator(name):
+    cls = dict(all_estimators())[name]
+    params = CHECK_PARAMS.get(name, {})
+    params = dict(params() if callable(params) else params)
+    return cls(**{**params, **TINY.get(name, {})})
+
+
+def _valid_X(n=N_ROWS):
+    # Three columns: the fixed-layout estimators (3-pixel grids, J/H/Ks) use 3.
+    rng = np.random.default_rng(0)
+    return 1.0 + 0.05 * rng.standard_normal((n, 3))
+
+
+def _valid_y(n=N_ROWS):
+    return np.arange(n) % 2
+
+
+def _case_table():
+    X, y = _valid_X(), _valid_y()
+    sparse_X = sp.csr_matrix(X)
+    return {
+        # name: (X to fit, y to fit, X to predict on, names the error must give)
+        "X_empty": (X[:0], y[:0], X[:0], ("X", "y")),
+        "X_one_row": (X[:1], y[:1], X[:1], ("X", "y")),
+        "X_1d": (X[:, 0], y, X[:, 0], ("X",)),
+        "X_3d": (X[:, :, None], y, X[:, :, None], ("X",)),
+        "X_str": (X.astype(str), y, X.astype(str), ("X",)),
+        "X_object_words": (np.full(X.shape, "flux", dtype=object), y, X, ("X",)),
+        "X_complex": (X + 1j, y, X + 1j, ("X",)),
+        "X_float16": (X.astype(np.float16), y, X.astype(np.float16), ("X",)),
+        "X_sparse": (sparse_X, y, sparse_X, ("X",)),
+        "X_dataframe": (
+            pd.DataFrame(X, columns=["a", "b", "c"]),
+            y,
+            pd.DataFrame(X, columns=["a", "b", "c"]),
+            ("X",),
+        ),
+        "X_zero": (np.zeros_like(X), y, np.zeros_like(X), ("X",)),
+        "X_negative": (-X, y, -X, ("X",)),
+        "X_huge": (X * 1e30, y, X * 1e30, ("X",)),
+        "predict_wrong_n_features": (X, y, np.ones((N_ROWS, 4)), ("X", "features")),
+        "y_one_class": (X, np.zeros(N_ROWS, dtype=int), X, ("y",)),
+        "y_wrong_length": (X, y[:-1], X, ("X", "y")),
+        "y_str": (X, np.array(["single", "binary"])[y], X, ("y", "negative_label")),
+        "y_bool": (X, y.astype(bool), X, ("y",)),
+        "y_float": (X, y.astype(float), X, ("y",)),
+        "y_mixed": (X, np.array([1, "a"] * (N_ROWS // 2), dtype=object), X, ("y",)),
+        "y_2d": (X, np.c_[y, y], X, ("y",)),
+    }
+
+
+ESTIMATOR_CASES = _case_table()
+ESTIMATORS = [name for name, _ in all_estimators()]
+
+
+def _fit_and_use(name, X, y, X_new):
+    model = _estimator(name).fit(X, y)
+    outputs = []
+    for method in ("predict_proba", "predict", "transform"):
+        if hasattr(model, method):
+            out = getattr(model, method)(X_new)
+            n_new = X_new.shape[0]
+            assert np.shape(out)[0] == n_new, f"{method}: {np.shape(out)} rows"
+            if method == "predict" and y is not None:
+                assert set(np.asarray(out).tolist()) <= set(np.asarray(y).tolist())
+            outputs.append(out)
+    return outputs
+
+
+@pytest.mark.parametrize("case", sorted(ESTIMATOR_CASES))
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_estimator_bad_input_gives_result_or_clear_error(name, case, request):
+    X, y, X_new, names = ESTIMATOR_CASES[case]
+    key = f"{name}:{case}"
+    if key in ESTIMATOR_XFAIL:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=ESTIMATOR_XFAIL[key]))
+    check_call(lambda: _fit_and_use(name, X, y, X_new), names)
+
+
+BAD_NUMBERS = st.sampled_from([NAN, INF, -INF, 1e30, -1e30, -1.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    value=BAD_NUMBERS,
+    row=st.integers(0, N_ROWS - 1),
+    col=st.integers(0, 2),
+    at_predict=st.booleans(),
+)
+def test_estimator_bad_value_in_X(name, value, row, col, at_predict):
+    X, y = _valid_X(), _valid_y()
+    bad = X.copy()
+    bad[row, col] = value
+    fit_X, new_X = (X, bad) if at_predict else (bad, X)
+    check_call(
+        lambda: _fit_and_use(name, fit_X, y, new_X),
+        ("X",),
+        nan_ok=bool(np.isnan(value)),
+    )
+
+
+_CN = (
+    "_continuum.py is refactored elsewhere and not edited here; fix: validate X "
+    "with utils._validation.validate_named_data: "
+)
+ESTIMATOR_XFAIL = {
+    "ContinuumNormalizer:X_3d": _CN + "'Found array with dim 3' names no X",
+    "ContinuumNormalizer:X_complex": _CN + "'Complex data not supported'",
+    "ContinuumNormalizer:X_empty": _CN + "'Found array with 0 sample(s)'",
+    "ContinuumNormalizer:X_object_words": _CN + "bare numpy 'could not convert'",
+    "ContinuumNormalizer:X_zero": "all-zero flux: transform returns NaN silently "
+    "(0/0 continuum); fix in _continuum.py: raise or warn naming X and the rows",
+}
