@@ -66,7 +66,12 @@ def binary_probability(estimator, X, *, pos_label=None) -> np.ndarray:
 
 
 def _check_p_b(p_b, n=None):
-    p = np.asarray(p_b, dtype=np.float64)
+    try:
+        p = np.asarray(p_b, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`p_b` must be probabilities (numbers in [0, 1]), got {p_b!r}."
+        ) from None
     if p.ndim != 1:
         raise ValueError(f"`p_b` must be 1-D (one value per spectrum), got {p.shape}.")
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)

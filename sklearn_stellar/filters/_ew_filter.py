@@ -8,10 +8,11 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..lines._common import window_in_medium
 from ..lines._equivalent_width import _fit_ew_windows, _measure_ew_windows
+from ..utils._validation import validate_named_data
 
 __all__ = ["EWFilter"]
 
@@ -222,7 +223,7 @@ class EWFilter(TransformerMixin, BaseEstimator):
             measurable"; with ``missing="error"`` a ValueError instead).
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_named_data(
             self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
         )
         if self.normalizer_ is None:

@@ -11,9 +11,9 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import _BaseComposition, available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import check_named_targets, validate_named_data
 from ._layout import check_bands, split_photometry
 from ._report import FilterRejectionWarning, build_report, row_status, warning_text
 
@@ -248,10 +248,10 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
             If no row passes, or the passing rows hold a single class.
         """
         filters = self._check_filters()
-        X, y = validate_data(
+        X, y = validate_named_data(
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64
         )
-        check_classification_targets(y)
+        check_named_targets(y)
         self.classes_ = np.unique(y)
         self.negative_label_ = self._resolve_negative(self.classes_)
         flux, phot, bands = self._split(X)
@@ -271,8 +271,8 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
             )
         if np.unique(kept).size < 2:
             raise ValueError(
-                f"the {kept.size} training rows passing the filters hold only one "
-                f"class ({kept[0]!r}); a classifier needs at least two classes."
+                f"`y`: the {kept.size} training rows passing the filters hold only "
+                f"one class ({kept[0]!r}); a classifier needs at least two classes."
             )
         self.estimator_ = clone(self.estimator).fit(flux[self.pass_mask_], kept)
         return self
@@ -337,7 +337,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
 
     def _measure(self, X):
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_named_data(
             self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
         )
         flux, phot, bands = self._split(X)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import check_array
 
-from ..utils._validation import check_real, check_real_array
+from ..utils._validation import check_named_array, check_real, check_real_array
 
 __all__ = ["IR_EXTINCTION", "deredden_ir", "classify_ir_colours"]
 
@@ -45,11 +44,11 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     >>> deredden_ir([[10.0, 10.0, 10.0, 10.0]], 1.0).round(4)
     array([[9.1258, 9.411 , 9.6466, 9.8109]])
     """
-    phot = check_array(
+    phot = check_named_array(
         photometry,
+        name="photometry",
         dtype=np.float64,
         ensure_all_finite="allow-nan",
-        input_name="photometry",
     )
     if phot.shape[1] != 4:
         raise ValueError(

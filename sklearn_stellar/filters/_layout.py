@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import check_array
+
+from ..utils._validation import check_named_array
 
 __all__ = ["stack_photometry", "split_photometry", "check_bands"]
 
@@ -57,15 +58,15 @@ def stack_photometry(flux, photometry) -> np.ndarray:
     >>> phot[1].tolist()
     [10.2, 10.0, 9.9]
     """
-    flux = check_array(
-        flux, dtype=np.float64, ensure_all_finite="allow-nan", input_name="flux"
+    flux = check_named_array(
+        flux, name="flux", dtype=np.float64, ensure_all_finite="allow-nan"
     )
-    phot = check_array(
+    phot = check_named_array(
         photometry,
+        name="photometry",
         dtype=np.float64,
         ensure_all_finite="allow-nan",
         ensure_2d=False,
-        input_name="photometry",
     )
     if phot.ndim == 1:
         phot = phot[:, None]
@@ -96,7 +97,7 @@ def split_photometry(X, n_bands: int):
     ValueError
         If X has no flux column left.
     """
-    X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    X = check_named_array(X, name="X", dtype=np.float64, ensure_all_finite="allow-nan")
     n_bands = int(n_bands)
     if n_bands < 0 or X.shape[1] <= n_bands:
         raise ValueError(

@@ -7,9 +7,9 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import check_real_array
+from ..utils._validation import check_real_array, validate_named_data
 from ._layout import check_bands
 
 __all__ = ["QColorFilter", "q_index"]
@@ -130,7 +130,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"`bands` must name the J, H and Ks columns (3 names), got {bands!r}."
             )
-        X = validate_data(
+        X = validate_named_data(
             self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=reset
         )
         if X.shape[1] != 3:
@@ -142,7 +142,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         if self.missing == "error" and missing.any():
             rows = np.flatnonzero(missing)
             raise ValueError(
-                f"{rows.size} rows have NaN {'/'.join(bands)} photometry (rows "
+                f"`X`: {rows.size} rows have NaN {'/'.join(bands)} photometry (rows "
                 f"{rows[:10].tolist()}{'...' if rows.size > 10 else ''}); set "
                 "missing='keep', 'flag' or 'drop' to handle them."
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from numbers import Real
 
 import numpy as np
 from astropy import units as u
@@ -297,7 +298,7 @@ def _check_model(solar_motion, r0, vc):
             f"{solar_motion!r}."
         )
     for name, value, unit in (("r0", r0, "kpc"), ("vc", vc, "km/s")):
-        if not (np.isscalar(value) and np.isfinite(value) and value > 0):
+        if not (isinstance(value, Real) and np.isfinite(value) and value > 0):
             raise ValueError(
                 f"`{name}` must be a positive number ({unit}), got {value!r}."
             )
@@ -344,7 +345,7 @@ def height_above_plane(
     >>> height_above_plane(ra=[c.ra.deg], dec=[c.dec.deg], parallax=[2.0]).round(1)
     array([270.5])
     """
-    if not (np.isscalar(z_sun) and np.isfinite(z_sun)):
+    if not (isinstance(z_sun, Real) and np.isfinite(z_sun)):
         raise ValueError(f"`z_sun` must be a finite number (pc), got {z_sun!r}.")
     ra_deg = get_column(data, ra, name="ra", unit=u.deg)
     dec_deg = get_column(data, dec, name="dec", unit=u.deg)
@@ -365,7 +366,7 @@ def astrometry_ok(data=None, *, ruwe="ruwe", max_ruwe: float = MAX_RUWE) -> np.n
     >>> astrometry_ok(ruwe=[0.9, 1.4, 1.41, float("nan")]).tolist()
     [True, True, False, False]
     """
-    if not (np.isscalar(max_ruwe) and np.isfinite(max_ruwe) and max_ruwe > 0):
+    if not (isinstance(max_ruwe, Real) and np.isfinite(max_ruwe) and max_ruwe > 0):
         raise ValueError(f"`max_ruwe` must be a positive number, got {max_ruwe!r}.")
     values = get_column(data, ruwe, name="ruwe", unit="")
     with np.errstate(invalid="ignore"):
@@ -480,7 +481,7 @@ def find_runaways(
         fit = fit_maxwellian(v_t[used], bin_width=bin_width)
         meta = {k: fit[k] for k in meta}
         threshold = runaway_threshold(fit.b, fraction=fraction)
-    elif not (np.isscalar(threshold) and np.isfinite(threshold) and threshold > 0):
+    elif not (isinstance(threshold, Real) and np.isfinite(threshold) and threshold > 0):
         raise ValueError(
             f"`threshold` must be a positive number (km/s), got {threshold!r}."
         )

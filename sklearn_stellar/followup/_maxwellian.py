@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from numbers import Real
 
 import numpy as np
 from astropy import units as u
@@ -72,6 +73,9 @@ def runaway_threshold(b, *, fraction: float = 0.01):
     return float(out) if out.ndim == 0 else out
 
 
+_MAX_BINS = 1_000_000
+
+
 def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> Bunch:
     """Fit ``f(v) = a v^2 exp(-v^2 / b^2)`` to a sample of speeds.
 
@@ -123,7 +127,7 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
     """
     if method not in ("histogram", "moments"):
         raise ValueError(f"`method` must be 'histogram' or 'moments', got {method!r}.")
-    if not (np.isscalar(bin_width) and np.isfinite(bin_width) and bin_width > 0):
+    if not (isinstance(bin_width, Real) and np.isfinite(bin_width) and bin_width > 0):
         raise ValueError(
             f"`bin_width` must be a positive number (km/s), got {bin_width!r}."
         )
@@ -134,7 +138,14 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
             f"{speeds.size} values, {int((~np.isfinite(speeds)).sum())} not finite, "
             f"{int((speeds < 0).sum())} negative."
         )
-    n_bins = int(np.floor(speeds.max() / bin_width)) + 1
+    n_bins = np.floor(speeds.max() / bin_width) + 1
+    if not 3 <= n_bins <= _MAX_BINS:
+        raise ValueError(
+            f"`bin_width`={bin_width!r} km/s cuts speeds up to `v`.max()="
+            f"{speeds.max():.6g} km/s into {n_bins:.6g} bins; the fit needs 3 to "
+            f"{_MAX_BINS}."
+        )
+    n_bins = int(n_bins)
     edges = np.arange(n_bins + 1) * bin_width
     counts, _ = np.histogram(speeds, bins=edges)
     b0 = float(np.sqrt(2.0 * np.mean(speeds**2) / 3.0))

@@ -9,6 +9,8 @@ agreed with 92.8 % of the former and 68.8 % of the latter.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from astropy.table import Table
 
@@ -170,7 +172,7 @@ def rv_variability(
 
 def _check_thresholds(binary_delta, single_delta, binary_min, single_min):
     for name, value in (("binary_delta", binary_delta), ("single_delta", single_delta)):
-        if not (np.isscalar(value) and np.isfinite(value) and value > 0):
+        if not (isinstance(value, Real) and np.isfinite(value) and value > 0):
             raise ValueError(
                 f"`{name}` must be a positive number (km/s), got {value!r}."
             )

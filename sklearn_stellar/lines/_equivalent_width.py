@@ -8,9 +8,10 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_ivar, check_medium, check_wavelength
+from ..utils._validation import check_named_array, validate_named_data
 from ._common import fill_missing, window_in_medium, window_weights
 
 __all__ = ["equivalent_width", "EWTransformer"]
@@ -24,8 +25,8 @@ MGB_WINDOW = (5160.0, 5193.0)
 def _check_flux(X, name="X"):
     # Only the window's pixels are checked for inf below: scanning the whole
     # array would cost more than the measurement itself.
-    return check_array(
-        X, dtype=np.float64, ensure_all_finite=False, input_name=name, order="C"
+    return check_named_array(
+        X, name=name, dtype=np.float64, ensure_all_finite=False, order="C"
     )
 
 
@@ -287,7 +288,9 @@ class EWTransformer(TransformerMixin, BaseEstimator):
 def _fit_ew_windows(estimator, X, windows, *, name):
     """``fit`` shared by the EW estimators: validate X, the grid and every
     window (stated in air) on it, and fit the optional ``normalizer``."""
-    X = validate_data(estimator, X, ensure_all_finite="allow-nan", dtype=np.float64)
+    X = validate_named_data(
+        estimator, X, ensure_all_finite="allow-nan", dtype=np.float64
+    )
     grid = check_wavelength(estimator.wavelength, n_features=X.shape[1])
     for window in windows:
         window_weights(grid, *window_in_medium(window, estimator.medium), name=name)
@@ -300,7 +303,7 @@ def _fit_ew_windows(estimator, X, windows, *, name):
 def _measure_ew_windows(estimator, X, windows):
     """``transform`` shared by the EW estimators: one EW column per window."""
     check_is_fitted(estimator)
-    X = validate_data(
+    X = validate_named_data(
         estimator, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
     )
     if estimator.normalizer_ is not None:

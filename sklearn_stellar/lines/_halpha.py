@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import convolve1d
 from sklearn.utils import Bunch
-from sklearn.utils.validation import check_array
 
 from ..utils import check_wavelength
-from ..utils._validation import check_real_array
+from ..utils._validation import check_named_array, check_real_array
 from ._common import fill_missing, window_in_medium
 from ._snr import der_snr
 
@@ -142,7 +141,7 @@ def find_halpha_peaks(
     >>> round(float(res.peak_wavelength[1]), 1)
     6563.0
     """
-    X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    X = check_named_array(X, name="X", dtype=np.float64, ensure_all_finite="allow-nan")
     grid = check_wavelength(wavelength, n_features=X.shape[1])
     lo, hi = window_in_medium(window, medium)
     if lo < grid[0] or hi > grid[-1]:

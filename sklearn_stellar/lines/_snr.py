@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.utils.validation import check_array
+
+from ..utils._validation import check_named_array
 
 __all__ = ["der_snr"]
 
@@ -49,14 +50,7 @@ def der_snr(X) -> np.ndarray:
     >>> bool(45 < der_snr(flux)[0] < 55)
     True
     """
-    try:
-        X = check_array(
-            X, dtype=np.float64, ensure_all_finite="allow-nan", input_name="X"
-        )
-    except (TypeError, ValueError) as exc:
-        if "convert" not in str(exc):
-            raise
-        raise TypeError(f"`X` must be a numeric array of fluxes: {exc}.") from None
+    X = check_named_array(X, name="X", dtype=np.float64, ensure_all_finite="allow-nan")
     flux = np.where(X == 0.0, np.nan, X)
     second = np.abs(2.0 * flux[:, 2:-2] - flux[:, :-4] - flux[:, 4:])
     usable = np.isfinite(second).sum(axis=1) >= 1

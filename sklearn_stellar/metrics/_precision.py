@@ -8,10 +8,8 @@ from numbers import Real
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import make_scorer
-from sklearn.utils import column_or_1d
-from sklearn.utils.validation import check_consistent_length
 
-from ..utils._validation import check_real
+from ..utils._validation import check_named_array, check_real
 
 __all__ = [
     "detection_rate",
@@ -21,10 +19,25 @@ __all__ = [
 ]
 
 
+def _check_1d(values, name, dtype):
+    arr = check_named_array(
+        values, name=name, dtype=dtype, ensure_2d=False, ensure_all_finite=False
+    )
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-D, got an array of shape {arr.shape}.")
+    return arr
+
+
 def _check_binary(y_true, y_score, pos_label, *, need_negative=True):
-    y_true = column_or_1d(y_true)
-    y_score = column_or_1d(y_score).astype(np.float64, copy=False)
-    check_consistent_length(y_true, y_score)
+    y_true = _check_1d(y_true, "y_true", dtype=None)
+    y_score = _check_1d(y_score, "y_score", dtype=np.float64)
+    if y_true.shape[0] != y_score.shape[0]:
+        raise ValueError(
+            f"`y_true` and `y_score` have inconsistent lengths: "
+            f"{y_true.shape[0]} and {y_score.shape[0]}."
+        )
     if not np.all(np.isfinite(y_score)):
         raise ValueError("`y_score` contains NaN or infinite values.")
     labels = np.unique(y_true)

@@ -20,9 +20,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import check_named_targets, validate_named_data
 from ._checks import check_trained_module
 from ._device import PRECISIONS, DeviceBatches, autocast, fits_on_device, to_device
 
@@ -346,7 +346,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
     def _validate_X(self, X, *, reset, y="no_validation"):
-        return validate_data(
+        return validate_named_data(
             self,
             X,
             y,
@@ -410,7 +410,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         from skorch.helper import predefined_split
 
         X, y = self._validate_X(X, y=y, reset=True)
-        check_classification_targets(y)
+        check_named_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         y_enc = y_enc.astype(np.int64).ravel()
         if len(self.classes_) < 2:

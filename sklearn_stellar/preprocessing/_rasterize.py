@@ -10,9 +10,10 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_medium, check_wavelength, check_window
+from ..utils._validation import validate_named_data
 from ._wavelength import air_to_vacuum
 
 __all__ = ["HalphaRasterizer"]
@@ -177,7 +178,7 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         self : HalphaRasterizer
         """
         self._validate_params()
-        X = validate_data(
+        X = validate_named_data(
             self, X, reset=True, ensure_all_finite="allow-nan", dtype=np.float64
         )
         grid = check_wavelength(self.wavelength, n_features=X.shape[1])
@@ -255,7 +256,7 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
             ``image_shape_``); ink 255 (1.0 for float32), background 0.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_named_data(
             self,
             X,
             reset=False,

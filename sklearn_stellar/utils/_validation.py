@@ -45,7 +45,12 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
     """
     if wavelength is None:
         raise ValueError(f"`{name}` is required: pass the wavelength grid in Angstrom.")
-    grid = np.asarray(wavelength, dtype=np.float64)
+    try:
+        grid = np.asarray(wavelength, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be numeric (wavelengths in Angstrom), got {wavelength!r}."
+        ) from None
     if grid.ndim != 1:
         raise ValueError(f"`{name}` must be 1-D, got an array of shape {grid.shape}.")
     if grid.size < 2:
@@ -306,3 +311,141 @@ def check_real_array(values, *, name, lower=None, upper=None, allow_nan=False):
             f"{float(flat[i])!r}."
         )
     return arr
+
+
+def check_named_array(value, *, name, **kwargs):
+    """``sklearn.utils.check_array`` whose errors name the argument and value.
+
+    scikit-learn's messages ("Complex data not supported", "Found array with
+    0 sample(s)") and numpy's ("could not convert string to float") do not
+    say which argument was wrong; this re-raises them prefixed with ``name``,
+    as a TypeError for values that are not numbers and a ValueError otherwise.
+
+    Parameters
+    ----------
+    value : array-like
+    name : str
+        Argument name used in messages.
+    **kwargs
+        Passed to :func:`sklearn.utils.check_array`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_named_array
+    >>> check_named_array([[1, 2]], name="X", dtype=float)
+    array([[1., 2.]])
+    >>> check_named_array([["a"]], name="X", dtype=float)
+    Traceback (most recent call last):
+    ...
+    TypeError: `X` must be a numeric array, got [['a']].
+    """
+    from sklearn.utils.validation import check_array
+
+    kwargs.setdefault("input_name", name)
+    try:
+        return check_array(value, **kwargs)
+    except (TypeError, ValueError) as exc:
+        message = str(exc).split("\n")[0].rstrip(".")
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        not_numbers = isinstance(exc, TypeError) or any(
+            word in message
+            for word in ("convert", "Complex", "strings", "bytes", "dtype='numeric'")
+        )
+        if not_numbers:
+            raise TypeError(f"`{name}` must be a numeric array, got {shown}.") from None
+        raise ValueError(f"`{name}` is invalid ({shown}): {message}.") from None
+
+
+def _named_message(message, has_y):
+    if "inconsistent numbers of samples" in message:
+        return f"`X` and `y` have {message[message.index('inconsistent') :]}"
+    about_y = has_y and (message.startswith("y ") or "label" in message.lower())
+    return f"`{'y' if about_y else 'X'}` is invalid: {message}"
+
+
+def validate_named_data(estimator, X="no_validation", y="no_validation", **kwargs):
+    """``sklearn.utils.validation.validate_data`` whose errors name X or y.
+
+    scikit-learn's messages ("Complex data not supported", "Found array with
+    0 sample(s)", "Expected 2D array") do not say which argument was wrong;
+    this re-raises them, same type, prefixed with `X` or `y`. Messages that
+    already name their argument pass unchanged.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    X, y : array-like or "no_validation"
+    **kwargs
+        Passed to :func:`sklearn.utils.validation.validate_data`.
+
+    Returns
+    -------
+    The validated X, y or (X, y), as ``validate_data`` returns them.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from sklearn_stellar.utils._validation import validate_named_data
+    >>> validate_named_data(BaseEstimator(), [[1.0, 2.0]], reset=True)
+    array([[1., 2.]])
+    >>> validate_named_data(BaseEstimator(), [[1j]], reset=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: `X` is invalid: Complex data not supported...
+    """
+    import re
+
+    from sklearn.utils.validation import validate_data
+
+    try:
+        return validate_data(estimator, X, y, **kwargs)
+    except (TypeError, ValueError) as exc:
+        message = str(exc).strip()
+        if re.search(r"`\w+`|(?<!\w)[Xy](?!\w)", message.split("\n")[0]):
+            raise
+        has_y = not (isinstance(y, str) and y == "no_validation")
+        if "convert" in message or "strings" in message:
+            raise TypeError(
+                f"`X` must be numeric (fluxes), got dtype "
+                f"{getattr(X, 'dtype', type(X).__name__)}."
+            ) from None
+        raise type(exc)(_named_message(message, has_y)) from None
+
+
+def check_named_targets(y):
+    """``check_classification_targets`` whose error names ``y`` and its type.
+
+    Parameters
+    ----------
+    y : array-like
+        Class labels.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` holds continuous values or a mix of strings and numbers.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils._validation import check_named_targets
+    >>> check_named_targets([0, 1, 1])
+    >>> check_named_targets([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: `y` must hold class labels ... got [0.5, 1.5]: Unknown label type: ...
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+
+    try:
+        check_classification_targets(y)
+    except ValueError as exc:
+        shown = repr(list(y[:5]) if hasattr(y, "__getitem__") else y)
+        raise ValueError(
+            "`y` must hold class labels (integers, strings or booleans of one "
+            f"kind), got {shown}: {exc}"
+        ) from None
