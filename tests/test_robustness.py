@@ -604,13 +604,6 @@ XFAIL = {
     "`wavelength` (correct, but the table's valid spectra are empty)",
     "lines.equivalent_width": "continuum='abc'/complex: bare numpy conversion",
     "lines.find_halpha_peaks": "n_sigma='abc'/None: bare ufunc/operand message",
-    "persistence.load_model": "path=NaN: os 'expected str, bytes or os.PathLike "
-    "object, not float' does not name path",
-    "persistence.read_manifest": "path=NaN: os.PathLike message without path",
-    "datasets.get_data_home": "data_home=NaN: os.PathLike message without data_home",
-    "preprocessing.normalize_continuum": "X=NaN scalar/'abc'/complex/3-D/empty: "
-    "sklearn validate_data messages without X (in _continuum.py, being "
-    "refactored elsewhere: use check_named_array there)",
     "utils.check_ivar": "shape=NaN/None/complex: 'object is not iterable'",
     "utils.spectral_type_code": "subtype='abc'/complex: bare conversion message",
 }
@@ -770,10 +763,6 @@ _CN = (
     "with utils._validation.validate_named_data: "
 )
 ESTIMATOR_XFAIL = {
-    "ContinuumNormalizer:X_3d": _CN + "'Found array with dim 3' names no X",
-    "ContinuumNormalizer:X_complex": _CN + "'Complex data not supported'",
-    "ContinuumNormalizer:X_empty": _CN + "'Found array with 0 sample(s)'",
-    "ContinuumNormalizer:X_object_words": _CN + "bare numpy 'could not convert'",
     "ContinuumNormalizer:X_zero": "all-zero flux: transform returns NaN silently "
     "(0/0 continuum); fix in _continuum.py: raise or warn naming X and the rows",
 }

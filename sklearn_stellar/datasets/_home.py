@@ -47,7 +47,12 @@ def get_data_home(data_home=None):
     """
     candidates = []
     if data_home is not None:
-        candidates.append(Path(data_home))
+        try:
+            candidates.append(Path(data_home))
+        except TypeError:
+            raise TypeError(
+                f"`data_home` must be a str or path-like folder, got {data_home!r}."
+            ) from None
     elif os.environ.get(ENV_VAR):
         candidates.append(Path(os.environ[ENV_VAR]))
     else:

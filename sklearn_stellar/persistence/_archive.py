@@ -180,6 +180,12 @@ def read_archive(path) -> tuple[dict, dict[str, bytes]]:
     to name what is damaged, of the manifest and of every entry; no entry
     missing, extra, duplicated or compressed.
     """
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"`path` must be a str or path-like naming a model file, got {path!r}."
+        ) from None
     with open(path, "rb") as fh:
         data = fh.read()
     intact = _intact(data)

@@ -31,9 +31,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_ivar, check_wavelength
+from ..utils._validation import validate_named_data
 from ._continuum_helpers import (
     _as_float64,
     _check_2d,
@@ -222,7 +223,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         """
         self._validate_params()
         _check_2d(X)
-        X = validate_data(
+        X = validate_named_data(
             self,
             X,
             reset=True,
@@ -312,7 +313,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         _check_2d(X)
         # Finiteness is checked block by block below, on data already in cache
         # (a separate pass over X costs as much as the smoothing products).
-        X = validate_data(
+        X = validate_named_data(
             self,
             X,
             reset=False,
