@@ -581,9 +581,6 @@ XFAIL = {
     "catalog.binary_probability": "X=NaN scalar/complex/3-D/empty: the wrapped "
     "estimator's sklearn message ('Expected 2D array', 'Complex data not "
     "supported') does not name X",
-    "filters.q_index": "J/H/Ks=None: NaN result instead of a TypeError",
-    "filters.split_photometry": "n_bands=NaN/inf/'abc': int() messages "
-    "('cannot convert float NaN to integer', OverflowError) not naming n_bands",
     "followup.crossmatch_sky": "data/catalog/radius='abc'/complex: bare numpy "
     "conversion message",
     "followup.find_runaways": "dec with inf: astropy's 'Latitude angle(s) must be "
@@ -604,8 +601,6 @@ XFAIL = {
     "`wavelength` (correct, but the table's valid spectra are empty)",
     "lines.equivalent_width": "continuum='abc'/complex: bare numpy conversion",
     "lines.find_halpha_peaks": "n_sigma='abc'/None: bare ufunc/operand message",
-    "utils.check_ivar": "shape=NaN/None/complex: 'object is not iterable'",
-    "utils.spectral_type_code": "subtype='abc'/complex: bare conversion message",
 }
 
 

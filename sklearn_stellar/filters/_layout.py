@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..utils._validation import check_named_array
@@ -98,7 +100,10 @@ def split_photometry(X, n_bands: int):
         If X has no flux column left.
     """
     X = check_named_array(X, name="X", dtype=np.float64, ensure_all_finite="allow-nan")
-    n_bands = int(n_bands)
+    try:
+        n_bands = operator.index(n_bands)
+    except TypeError:
+        raise TypeError(f"`n_bands` must be an integer, got {n_bands!r}.") from None
     if n_bands < 0 or X.shape[1] <= n_bands:
         raise ValueError(
             f"X has {X.shape[1]} columns, which cannot hold {n_bands} photometry "

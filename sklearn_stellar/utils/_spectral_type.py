@@ -88,7 +88,11 @@ def spectral_type_code(letter: str, subtype: float = 0.0) -> float:
     """
     if not isinstance(letter, str) or len(letter) != 1 or letter not in _LETTERS:
         raise ValueError(f"`letter` must be one of {list(_LETTERS)}, got {letter!r}.")
-    if not 0.0 <= float(subtype) < 10.0:
+    try:
+        subtype = float(subtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"`subtype` must be a number, got {subtype!r}.") from None
+    if not 0.0 <= subtype < 10.0:
         raise ValueError(f"`subtype` must be in [0, 10), got {subtype!r}.")
     return 10.0 * _LETTERS.index(letter) + float(subtype)
 

@@ -178,6 +178,12 @@ def check_ivar(ivar, shape, *, name="ivar", like="X", warn=True, first_row=0):
     ValueError: `ivar` must be finite and >= 0 ...; row 0, pixel 1 holds -1.0 ...
     """
     try:
+        shape = tuple(int(n) for n in shape)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(
+            f"`shape` must be a tuple of integers, got {shape!r}."
+        ) from None
+    try:
         arr = np.asarray(ivar, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(
@@ -281,6 +287,8 @@ def check_real_array(values, *, name, lower=None, upper=None, allow_nan=False):
     ValueError: `teff` must be >= 0; index 1 holds -2.0.
     """
     try:
+        if values is None:  # np.asarray(None, float) is a silent NaN
+            raise TypeError
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(
