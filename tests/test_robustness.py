@@ -599,8 +599,6 @@ XFAIL = {
     "iterable' / conversion messages not naming wavelengths",
     "io.spectra_to_array": "an empty `spectra` is reported before a bad "
     "`wavelength` (correct, but the table's valid spectra are empty)",
-    "lines.equivalent_width": "continuum='abc'/complex: bare numpy conversion",
-    "lines.find_halpha_peaks": "n_sigma='abc'/None: bare ufunc/operand message",
 }
 
 

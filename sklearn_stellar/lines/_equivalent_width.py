@@ -11,7 +11,11 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_ivar, check_medium, check_wavelength
-from ..utils._validation import check_named_array, validate_named_data
+from ..utils._validation import (
+    check_named_array,
+    check_real_array,
+    validate_named_data,
+)
 from ._common import fill_missing, window_in_medium, window_weights
 
 __all__ = ["equivalent_width", "EWTransformer"]
@@ -32,7 +36,7 @@ def _check_flux(X, name="X"):
 
 def _window_block(arr, start, stop, shape, name):
     """Slice a scalar, per-pixel or per-row-and-pixel array to the window."""
-    arr = np.asarray(arr, dtype=np.float64)
+    arr = check_real_array(arr, name=name, allow_nan=True)
     if arr.ndim == 0:
         return np.full((1, stop - start), float(arr))
     if arr.shape == shape[1:]:

@@ -166,6 +166,9 @@ def find_halpha_peaks(
                 f"{given.shape} with minimum {given.min(initial=np.inf)!r}."
             )
         snr_arr = np.broadcast_to(given, (n,)).copy()
+    n_sigma = check_real_array(n_sigma, name="n_sigma", lower=0.0)
+    if n_sigma.ndim:
+        raise ValueError(f"`n_sigma` must be one number, got shape {n_sigma.shape}.")
     width = bartlett_width(snr_arr)
     low_snr = ~(snr_arr >= SNR_EDGES[0])
     # Smooth on the window plus half the widest kernel each side, so the
