@@ -11,6 +11,7 @@ from scipy.optimize import curve_fit
 from scipy.special import lambertw
 from sklearn.utils import Bunch
 
+from ..utils._validation import check_real_array
 from ._input import get_column
 
 __all__ = ["maxwellian", "fit_maxwellian", "runaway_threshold"]
@@ -29,7 +30,17 @@ def maxwellian(v, a, b):
     >>> round(float(maxwellian(8.701, 0.904, 8.701)), 3)
     25.177
     """
-    v = np.asarray(v, dtype=np.float64)
+    v = check_real_array(v, name="v", lower=0.0)
+    a = check_real_array(a, name="a", lower=0.0)
+    b = check_real_array(b, name="b", lower=0.0)
+    if not np.all(b > 0):
+        raise ValueError(f"`b` must be > 0 (km/s), got {b!r}.")
+    out = _maxwellian(v, a, b)
+    return float(out) if out.ndim == 0 else out
+
+
+def _maxwellian(v, a, b):
+    """The formula alone, for the optimiser (which may try any a, b)."""
     return a * v**2 * np.exp(-(v**2) / b**2)
 
 
@@ -63,9 +74,11 @@ def runaway_threshold(b, *, fraction: float = 0.01):
     >>> round(runaway_threshold(8.701), 2)
     24.05
     """
-    if not (np.isscalar(fraction) and 0.0 < fraction < 1.0):
+    fraction_arr = check_real_array(fraction, name="fraction")
+    if fraction_arr.ndim or not 0.0 < float(fraction_arr) < 1.0:
         raise ValueError(f"`fraction` must be in (0, 1), got {fraction!r}.")
-    scale = np.asarray(b, dtype=np.float64)
+    fraction = float(fraction_arr)
+    scale = check_real_array(b, name="b")
     if not np.all(np.isfinite(scale) & (scale > 0)):
         raise ValueError(f"`b` must be positive and finite (km/s), got {b!r}.")
     x2 = -lambertw(-fraction / np.e, k=-1).real
@@ -156,7 +169,7 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
     if method == "moments":
         return fit
     centres = 0.5 * (edges[1:] + edges[:-1])
-    popt, pcov = curve_fit(maxwellian, centres, counts, p0=(a0, b0))
+    popt, pcov = curve_fit(_maxwellian, centres, counts, p0=(a0, b0))
     fit.a, fit.b = float(popt[0]), float(abs(popt[1]))
     errors = np.sqrt(np.diag(pcov))
     if np.all(np.isfinite(errors)):
