@@ -589,11 +589,8 @@ XFAIL = {
     "parallax=NaN scalar: 'inputs must have the same length'",
     "followup.peculiar_tangential_velocity": "parallax=NaN scalar: 'inputs "
     "must have the same length' does not name parallax",
-    "followup.rv_agreement": "threshold='abc'/None: bare ufunc/comparison message",
     "followup.spectral_type_cut": "data=inf (a float, not text): a NaN table "
     "instead of a TypeError; data=None names 'spectral types', not data",
-    "io.default_grid": "wavelengths=NaN/None/'abc': 'float object is not "
-    "iterable' / conversion messages not naming wavelengths",
     "io.spectra_to_array": "an empty `spectra` is reported before a bad "
     "`wavelength` (correct, but the table's valid spectra are empty)",
 }

@@ -15,6 +15,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..utils import C_KMS
+from ..utils._validation import check_real_array
 from ._input import check_same_length, get_column, get_labels
 
 __all__ = ["redshift_to_rv", "rv_variability", "rv_agreement"]
@@ -234,6 +235,9 @@ def rv_agreement(
     >>> out["agreement"].tolist()
     [0.5, 1.0]
     """
+    threshold = check_real_array(threshold, name="threshold", lower=0.0, upper=1.0)
+    if threshold.ndim:
+        raise ValueError(f"`threshold` must be one number, got {threshold!r}.")
     labels, missing = get_labels(data, label, name="label")
     scores = get_column(data, p_b, name="p_b")
     check_same_length(label=labels, p_b=scores)

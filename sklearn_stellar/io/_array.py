@@ -11,6 +11,7 @@ from specutils import Spectrum
 
 from ..preprocessing import resample, to_medium
 from ..utils import check_medium, check_wavelength
+from ..utils._validation import check_real_array
 
 __all__ = ["spectra_to_array", "default_grid"]
 
@@ -114,6 +115,25 @@ def default_grid(wavelengths) -> np.ndarray:
     >>> grid.size, bool(np.isclose(grid[0], wave[2]))
     (9, True)
     """
+    if isinstance(wavelengths, (str, bytes)) or not isinstance(
+        wavelengths, (list, tuple)
+    ):
+        raise TypeError(
+            "`wavelengths` must be a list of 1-D arrays (each spectrum's sorted "
+            f"wavelengths), got {type(wavelengths).__name__}."
+        )
+    try:
+        wavelengths = [
+            check_real_array(w, name="wavelengths", lower=0.0) for w in wavelengths
+        ]
+    except TypeError:
+        raise TypeError(
+            "`wavelengths` must hold 1-D arrays of numbers (Angstrom)."
+        ) from None
+    if not wavelengths or any(w.ndim != 1 or w.size == 0 for w in wavelengths):
+        raise ValueError(
+            "`wavelengths` must hold at least one non-empty 1-D array per spectrum."
+        )
     lo = max(float(w[0]) for w in wavelengths)
     hi = min(float(w[-1]) for w in wavelengths)
     if not lo < hi:
