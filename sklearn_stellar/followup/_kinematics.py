@@ -57,6 +57,11 @@ _GAIA_COLUMNS = {
 }
 
 
+def _distance_name(distance):
+    """The argument a distance came from, for messages."""
+    return "parallax" if distance is None else "distance"
+
+
 def _distance_pc(data, parallax, distance):
     """Distance in pc: ``distance`` when given, else 1000 / parallax[mas]."""
     if distance is not None:
@@ -66,6 +71,17 @@ def _distance_pc(data, parallax, distance):
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.where(plx > 0, 1000.0 / plx, np.nan)
     return np.where(np.isfinite(d) & (d > 0), d, np.nan)
+
+
+def _check_dec(dec_deg):
+    """Declinations within [-90, 90] deg (NaN passes as a missing value)."""
+    bad = np.isinf(dec_deg) | (np.abs(np.nan_to_num(dec_deg)) > 90.0)
+    if np.any(bad):
+        raise ValueError(
+            f"`dec` must be within [-90, 90] deg; {int(bad.sum())} value(s) are "
+            f"not (e.g. {dec_deg[bad][:3].tolist()})."
+        )
+    return dec_deg
 
 
 def _galactic(ra, dec, pmra, pmdec):
@@ -225,8 +241,9 @@ def peculiar_tangential_velocity(
         k: get_column(data, v, name=k, unit=_GAIA_COLUMNS[k][1])
         for k, v in given.items()
     }
+    _check_dec(cols["dec"])
     d_pc = _distance_pc(data, parallax, distance)
-    check_same_length(**cols, distance=d_pc)
+    check_same_length(**cols, **{_distance_name(distance): d_pc})
     l_rad, b_rad, v_l, v_b = _tangential(**cols, d_pc=d_pc, constants=constants)
     out = Table()
     out["l"] = np.degrees(l_rad) * u.deg
@@ -348,9 +365,9 @@ def height_above_plane(
     if not (isinstance(z_sun, Real) and np.isfinite(z_sun)):
         raise ValueError(f"`z_sun` must be a finite number (pc), got {z_sun!r}.")
     ra_deg = get_column(data, ra, name="ra", unit=u.deg)
-    dec_deg = get_column(data, dec, name="dec", unit=u.deg)
+    dec_deg = _check_dec(get_column(data, dec, name="dec", unit=u.deg))
     d_pc = _distance_pc(data, parallax, distance)
-    check_same_length(ra=ra_deg, dec=dec_deg, distance=d_pc)
+    check_same_length(ra=ra_deg, dec=dec_deg, **{_distance_name(distance): d_pc})
     b = SkyCoord(ra=ra_deg * u.deg, dec=dec_deg * u.deg, frame="icrs").galactic.b
     return d_pc * np.sin(b.to_value(u.rad)) + z_sun
 
