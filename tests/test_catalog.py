@@ -133,3 +133,21 @@ def test_binary_probability_from_a_fitted_cnn():
     np.testing.assert_array_equal(p_b, clf.predict_proba(X)[:, 0])
     with pytest.raises(ValueError, match="pos_label"):
         binary_probability(clf, X, pos_label="triple")
+
+
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        (np.nan, ValueError, r"`X` is invalid \(nan\): Expected 2D array"),
+        (np.zeros((0, 1)), ValueError, r"`X` is invalid .*0 sample"),
+        (np.zeros((2, 1, 1)), ValueError, r"(?s)`X` is invalid .*dim 3"),
+        (np.ones((2, 1)) + 1j, TypeError, r"`X` must be a numeric array"),
+        (np.array([["a"], ["b"]]), TypeError, r"`X` must be a numeric array"),
+    ],
+)
+def test_binary_probability_names_a_bad_X(X, error, message):
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression().fit(np.arange(4.0)[:, None], [0, 0, 1, 1])
+    with pytest.raises(error, match=message):
+        binary_probability(clf, X)

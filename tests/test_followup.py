@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from astropy import units as u
 from astropy.coordinates import CartesianDifferential, Galactocentric, SkyCoord
@@ -123,12 +124,17 @@ def test_crossmatch_sky_empty_catalog_leaves_every_row_unmatched():
         ({"ra": "RA"}, "column 'RA' is not in `data`"),
         ({"radius": 3 * u.km}, "`radius` must be an angle"),
         ({"radius": -1.0}, "positive angle"),
+        ({"radius": "abc"}, r"`radius` must be a positive angle .*got 'abc'"),
+        ({"radius": None}, r"`radius` must be a positive angle .*got None"),
+        ({"data": 1 + 2j}, r"`data` must be numeric .*got \(1\+2j\)"),
+        ({"catalog": "abc"}, r"`catalog` must be numeric .*got 'abc'"),
     ],
 )
 def test_crossmatch_sky_errors_name_the_problem(kwargs, message):
     sample = Table({"ra": [1.0], "dec": [0.0]})
-    with pytest.raises(ValueError, match=message):
-        crossmatch_sky(sample, sample, **kwargs)
+    arguments = {"data": sample, "catalog": sample, **kwargs}
+    with pytest.raises((ValueError, TypeError), match=message):
+        crossmatch_sky(**arguments)
 
 
 def test_crossmatch_sky_rejects_bad_units_and_missing_coordinates():
@@ -329,6 +335,22 @@ def test_spectral_type_cut_errors():
         spectral_type_cut(["B2"], straddling="maybe")
     with pytest.raises(TypeError, match="got a str"):
         spectral_type_cut("B2")
+    # Numbers are no spectral types: refused, not turned into "unparsed" rows.
+    with pytest.raises(TypeError, match=r"`data` must be a table or .*got inf"):
+        spectral_type_cut(float("inf"))
+    with pytest.raises(TypeError, match=r"`data` must be a table or .*got None"):
+        spectral_type_cut(None)
+    with pytest.raises(TypeError, match=r"`data` must hold .*got 1.5 .* index 1"):
+        spectral_type_cut(["B2 V", 1.5])
+    with pytest.raises(TypeError, match=r"`data\['spectral_type'\]` must hold"):
+        spectral_type_cut(Table({"spectral_type": [3.0]}))
+
+
+def test_spectral_type_cut_takes_none_nan_and_na_as_missing():
+    frame = pd.DataFrame({"spectral_type": ["B1 Ve", np.nan, pd.NA, None]})
+    out = spectral_type_cut(frame)
+    assert out["reason"].tolist() == ["selected"] + ["no spectral type"] * 3
+    assert out.meta["n_unparsed"] == 3
 
 
 @settings(max_examples=100, deadline=None)
@@ -734,6 +756,11 @@ def test_find_runaways_end_to_end(rng):
     assert fixed.meta["threshold"] == 24.0 and fixed.meta["b"] is None
     with pytest.raises(ValueError, match="column 'ruwe' is not in `data`"):
         find_runaways(gaia[["ra", "dec", "pmra", "pmdec", "parallax"]])
+    # A fit needs 3 usable stars: with 2, the message names `threshold`.
+    few = gaia[8:12]  # 2 bad RUWE, 1 without distance, 1 usable
+    with pytest.raises(ValueError, match=r"`threshold`=None .* 1 of 4 are usable"):
+        find_runaways(few)
+    assert find_runaways(few, threshold=24.0)["status"][3] == "ok"
 
 
 # ---------------------------------------------------------------- gallery
@@ -813,6 +840,14 @@ def test_velocity_uncertainties_by_monte_carlo():
         peculiar_tangential_velocity(
             gaia[["ra", "dec", "pmra", "pmdec", "parallax"]], n_draws=10
         )
+    # The missing errors name n_draws, which asked for them; a bad n_draws is
+    # refused before any error column is looked up.
+    arrays = {k: list(gaia[k]) for k in ("ra", "dec", "pmra", "pmdec", "parallax")}
+    with pytest.raises(TypeError, match=r"needed because `n_draws`=10"):
+        peculiar_tangential_velocity(**arrays, n_draws=10)
+    for bad in (1.0e30, -1, np.nan, True, None, "3"):
+        with pytest.raises(ValueError, match="`n_draws` must be 0 or an integer"):
+            peculiar_tangential_velocity(**arrays, n_draws=bad)
 
 
 def test_crossmatches_chain_with_prefixes_and_refuse_overwrites():

@@ -570,6 +570,12 @@ def test_to_array_bad_input(everything):
         spectra_to_array([spec], method="spline")
     with pytest.raises(ValueError, match="`wavelength` is not monotonically"):
         spectra_to_array([spec], [5000.0, 4000.0, 6000.0])
+    # The grid is checked before any spectrum (fail fast on a large input),
+    # and a complex grid is refused rather than cut to its real part.
+    with pytest.raises(ValueError, match="`wavelength` contains NaN"):
+        spectra_to_array([], [5000.0, np.nan])
+    with pytest.raises(TypeError, match="`wavelength` must be numeric"):
+        spectra_to_array([spec], np.linspace(4000.0, 6000.0, 5) + 0j)
     no_unc = Spectrum(
         flux=spec.flux, spectral_axis=spec.spectral_axis, meta={"medium": "vacuum"}
     )

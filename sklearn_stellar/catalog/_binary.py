@@ -14,7 +14,7 @@ import numpy as np
 from astropy.table import Table
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import check_real, check_real_array
+from ..utils._validation import check_named_array, check_real, check_real_array
 
 __all__ = ["binary_probability", "spectrum_table", "binary_catalog", "count_above"]
 
@@ -39,6 +39,13 @@ def binary_probability(estimator, X, *, pos_label=None) -> np.ndarray:
     -------
     p_b : ndarray of shape (n_spectra,)
 
+    Raises
+    ------
+    TypeError
+        If ``X`` is not numeric (text, complex, objects).
+    ValueError
+        If ``X`` is not 2-D or has no rows, or ``pos_label`` is not a class.
+
     Examples
     --------
     >>> import numpy as np
@@ -51,6 +58,13 @@ def binary_probability(estimator, X, *, pos_label=None) -> np.ndarray:
     True
     """
     check_is_fitted(estimator)
+    # The estimator validates X again; checking it here first gives an error
+    # that names X (the wrapped estimator's messages do not). NaN is left to
+    # the estimator (a FilteredClassifier, for one, accepts it). The validated
+    # copy is not passed on: a DataFrame keeps its feature names.
+    check_named_array(
+        X, name="X", accept_sparse=True, dtype="numeric", ensure_all_finite=False
+    )
     classes = np.asarray(estimator.classes_)
     if pos_label is None:
         column = len(classes) - 1

@@ -17,6 +17,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import MaskedColumn, Table
 
+from ..utils._validation import check_positive, check_real_array
 from ._input import check_same_length, column_names, get_column, get_labels
 
 __all__ = ["crossmatch_sky", "crossmatch_id"]
@@ -41,7 +42,8 @@ def _coords(data, ra, dec, name) -> SkyCoord:
         coords = data.icrs
         return coords.reshape(1) if coords.isscalar else coords
     if not _is_table(data):
-        array = np.asarray(data, dtype=np.float64)
+        # NaN passes here to be reported with its rows below.
+        array = check_real_array(data, name=name, allow_nan=True)
         if array.ndim != 2 or array.shape[1] != 2:
             raise ValueError(
                 f"`{name}` as an array must have shape (n, 2) holding RA and "
@@ -62,7 +64,14 @@ def _coords(data, ra, dec, name) -> SkyCoord:
 
 
 def _check_radius(radius) -> u.Quantity:
-    radius = radius if isinstance(radius, u.Quantity) else float(radius) * u.arcsec
+    if not isinstance(radius, u.Quantity):
+        try:
+            radius = check_positive(radius, name="radius") * u.arcsec
+        except ValueError:
+            raise ValueError(
+                "`radius` must be a positive angle (a Quantity, or a float in "
+                f"arcsec), got {radius!r}."
+            ) from None
     try:
         radius = radius.to(u.arcsec)
     except u.UnitConversionError:
@@ -182,6 +191,9 @@ def crossmatch_sky(
         Missing columns, coordinates that are NaN or out of range, a
         non-angle or non-positive ``radius``, added columns that would
         overwrite the input's.
+    TypeError
+        ``data`` or ``catalog`` that is neither a table, a SkyCoord nor
+        numbers.
 
     References
     ----------

@@ -15,7 +15,14 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Table
 
-__all__ = ["column_names", "get_column", "get_labels", "check_same_length"]
+__all__ = [
+    "column_names",
+    "get_column",
+    "get_labels",
+    "check_same_length",
+    "check_n_draws",
+    "get_error_columns",
+]
 
 
 def column_names(data) -> list[str]:
@@ -137,3 +144,31 @@ def check_same_length(**arrays) -> int:
     if len(set(lengths.values())) > 1:
         raise ValueError(f"inputs must have the same length, got {lengths}.")
     return next(iter(lengths.values()), 0)
+
+
+def check_n_draws(n_draws) -> None:
+    """ValueError unless ``n_draws`` (Monte Carlo draws) is 0 or an int >= 2."""
+    # bool is an int: True would mean one draw, whose spread is undefined.
+    ok = isinstance(n_draws, (int, np.integer)) and not isinstance(n_draws, bool)
+    if not (ok and (n_draws == 0 or n_draws >= 2)):
+        raise ValueError(f"`n_draws` must be 0 or an integer >= 2, got {n_draws!r}.")
+
+
+def get_error_columns(data, given: dict, n_draws: int) -> dict:
+    """1-sigma errors ``{"pmra": ...}`` of the astrometry Monte Carlo draws.
+
+    ``given`` maps ``pmra``, ``pmdec`` and optionally ``parallax`` to a column
+    name or values; an error that cannot be read names ``n_draws`` too, the
+    argument that asked for it.
+    """
+    units = {"pmra": u.mas / u.yr, "pmdec": u.mas / u.yr, "parallax": u.mas}
+    try:
+        return {
+            k: get_column(data, v, name=f"{k}_error", unit=units[k])
+            for k, v in given.items()
+        }
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(
+            f"{exc} The errors are needed because `n_draws`={n_draws!r}; pass "
+            "them or n_draws=0 (no uncertainties)."
+        ) from None

@@ -21,7 +21,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from sklearn.utils import check_random_state
 
-from ._input import check_same_length, get_column
+from ._input import check_n_draws, check_same_length, get_column, get_error_columns
 from ._maxwellian import fit_maxwellian, runaway_threshold
 
 __all__ = [
@@ -236,6 +236,7 @@ def peculiar_tangential_velocity(
     [14.61, 7.25, 16.31]
     """
     constants = (_check_model(solar_motion, r0, vc), r0, vc)
+    check_n_draws(n_draws)
     given = {"ra": ra, "dec": dec, "pmra": pmra, "pmdec": pmdec}
     cols = {
         k: get_column(data, v, name=k, unit=_GAIA_COLUMNS[k][1])
@@ -253,17 +254,11 @@ def peculiar_tangential_velocity(
     out["v_b"] = v_b * u.km / u.s
     out["v_t"] = np.hypot(v_l, v_b) * u.km / u.s
     if n_draws:
-        errors = {
-            "pmra": get_column(data, pmra_error, name="pmra_error", unit=u.mas / u.yr),
-            "pmdec": get_column(
-                data, pmdec_error, name="pmdec_error", unit=u.mas / u.yr
-            ),
-        }
+        given = {"pmra": pmra_error, "pmdec": pmdec_error}
         if distance is None:
-            errors["parallax"] = get_column(
-                data, parallax_error, name="parallax_error", unit=u.mas
-            )
+            given["parallax"] = parallax_error
             cols["parallax"] = get_column(data, parallax, name="parallax", unit=u.mas)
+        errors = get_error_columns(data, given, n_draws)
         check_same_length(**errors, stars=d_pc)
         draws = _draw(cols, d_pc, errors, n_draws, random_state, constants)
         for name, values in zip(("v_l", "v_b", "v_t"), draws, strict=True):
@@ -274,8 +269,6 @@ def peculiar_tangential_velocity(
 def _draw(cols, d_pc, errors, n_draws, random_state, constants):
     """Standard deviations of v_l, v_b, v_t over Gaussian draws of the
     astrometry (shape (n_draws, n_stars), flattened for one astropy call)."""
-    if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 2):
-        raise ValueError(f"`n_draws` must be 0 or an integer >= 2, got {n_draws!r}.")
     for name, values in errors.items():
         if np.any(values < 0):
             raise ValueError(f"`{name}_error` must be >= 0, got negative values.")
@@ -495,6 +488,13 @@ def find_runaways(
     velocity["status"] = status
     meta = {"a": None, "b": None, "a_err": None, "b_err": None}
     if threshold is None:
+        if used.sum() < 3:
+            raise ValueError(
+                "`threshold`=None fits a Maxwellian to the speeds of the usable "
+                f"stars (RUWE <= {max_ruwe:g} and a distance), which needs at "
+                f"least 3; {int(used.sum())} of {len(v_t)} are usable: pass a "
+                "fixed `threshold` in km/s (e.g. the seed's 24) instead."
+            )
         fit = fit_maxwellian(v_t[used], bin_width=bin_width)
         meta = {k: fit[k] for k in meta}
         threshold = runaway_threshold(fit.b, fraction=fraction)

@@ -33,6 +33,52 @@ def _limit(text, name) -> float:
     return parsed.code_range[0]
 
 
+def _is_missing(value) -> bool:
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    return isinstance(value, float) and bool(np.isnan(value))
+
+
+def _types(data, column):
+    """The types as a 1-D array and a mask of missing ones (None, NaN, NA).
+
+    Anything else that is not text is a TypeError: a number is no spectral
+    type, and str() of it would only be reported as unparsed.
+    """
+    is_table = isinstance(data, Table) or hasattr(data, "keys")
+    if isinstance(data, str):
+        raise TypeError(
+            f"`data` must be a table or a sequence of types, got a str ({data!r}): "
+            "wrap a single type in a list."
+        )
+    if not is_table and np.ndim(data) == 0:
+        raise TypeError(
+            "`data` must be a table or a sequence of spectral types (str), got "
+            f"{data!r}."
+        )
+    if isinstance(data, (list, tuple)):
+        # Keep each entry's type: numpy would turn ["B2", 1.5] into text.
+        data = np.array(data, dtype=object)
+    name = f"data[{column!r}]" if is_table else "data"
+    types, missing = get_labels(
+        data if is_table else None, column if is_table else data, name=name
+    )
+    if types.dtype.kind not in "US":
+        # pandas marks a missing type as NaN or pd.NA: missing, not an error.
+        missing = missing | np.array([_is_missing(t) for t in types], dtype=bool)
+        bad = [i for i, t in enumerate(types) if not (missing[i] or isinstance(t, str))]
+    else:
+        bad = []
+    if bad:
+        value = types[bad[0]]
+        raise TypeError(
+            f"`{name}` must hold spectral types as text (str) or None, got "
+            f"{getattr(value, 'item', lambda: value)()!r} ({type(value).__name__}) "
+            f"at index {bad[0]}."
+        )
+    return types, missing
+
+
 def _reason(parsed, lo_limit, hi_limit, excluded, straddling) -> str:
     if parsed is None:
         return UNPARSED
@@ -105,6 +151,9 @@ def spectral_type_cut(
     ValueError
         Missing column, a limit that is not a single type, or an unknown
         ``straddling``.
+    TypeError
+        ``data`` that is not a table or a sequence, or types that are not
+        text (numbers, objects).
 
     References
     ----------
@@ -130,12 +179,7 @@ def spectral_type_cut(
             f"`earlier_than` ({earlier_than!r})."
         )
     excluded = frozenset(excluded_classes)
-    if isinstance(data, str):
-        raise TypeError("`data` must be a table or a sequence of types, got a str.")
-    is_table = isinstance(data, Table) or hasattr(data, "keys")
-    types, missing = get_labels(
-        data if is_table else None, column if is_table else data, name="spectral types"
-    )
+    types, missing = _types(data, column)
     n = len(types)
     text = ["" if missing[i] else str(types[i]).strip() for i in range(n)]
     # A per-row loop: free-text types do not vectorise, and samples are small

@@ -215,12 +215,16 @@ def spectra_to_array(
     >>> X.shape[0], X.shape[1] > 3700, round(float(wave[0]), 1)
     (4, True, 3700.8)
     """
-    items = _as_list(spectra)
+    # The arguments first, cheaply, before the per-spectrum work: a bad grid
+    # is reported before anything about (possibly millions of) spectra.
     check_medium(medium, name="medium")
     if method not in ("linear", "flux_conserving"):
         raise ValueError(
             f"`method` must be one of ('linear', 'flux_conserving'), got {method!r}."
         )
+    if wavelength is not None:
+        wavelength = check_wavelength(wavelength, name="wavelength")
+    items = _as_list(spectra)
     unit = items[0].flux.unit
     # Per-spectrum loop only to unpack units, masks and media (O(n_pixels) each);
     # the resampling itself runs once per distinct native grid below.
@@ -236,7 +240,7 @@ def spectra_to_array(
     if wavelength is None:
         grid = default_grid([w for w, _, _ in natives])
     else:
-        grid = check_wavelength(wavelength, name="wavelength")
+        grid = wavelength
     X = np.full((len(items), grid.size), np.nan)
     ivar_out = np.zeros((len(items), grid.size)) if return_ivar else None
     # Group spectra sharing an identical native grid: one resample call each.

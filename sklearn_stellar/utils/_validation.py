@@ -46,6 +46,8 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
     if wavelength is None:
         raise ValueError(f"`{name}` is required: pass the wavelength grid in Angstrom.")
     try:
+        if np.iscomplexobj(wavelength):  # numpy would drop the imaginary part
+            raise TypeError
         grid = np.asarray(wavelength, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(
@@ -287,7 +289,9 @@ def check_real_array(values, *, name, lower=None, upper=None, allow_nan=False):
     ValueError: `teff` must be >= 0; index 1 holds -2.0.
     """
     try:
-        if values is None:  # np.asarray(None, float) is a silent NaN
+        # np.asarray(None, float) is a silent NaN; of complex, a warning and
+        # the real part.
+        if values is None or np.iscomplexobj(values):
             raise TypeError
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -357,7 +361,7 @@ def check_named_array(value, *, name, **kwargs):
     try:
         return check_array(value, **kwargs)
     except (TypeError, ValueError) as exc:
-        message = str(exc).split("\n")[0].rstrip(".")
+        message = str(exc).split("\n")[0].rstrip(".:")
         shown = repr(value)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         not_numbers = isinstance(exc, TypeError) or any(
