@@ -218,7 +218,7 @@ def test_no_bright_giant_or_supergiant_hosts(data_home):
 
 
 def test_peak_significance_measures_a_bump_against_the_smoothed_noise():
-    from sklearn_stellar.datasets._be_stars import _peak_significance
+    from sklearn_stellar.datasets._be_disks import _peak_significance
 
     grid = log_linear_grid(6300.0, 6800.0, 1e-5)
     absorption = _profile(grid, centre=6564.6)  # vacuum
@@ -245,7 +245,7 @@ def test_emission_is_detectable(be_data):
     # Seed 004 section 4.1.1: a Be star of the sample shows an H-alpha peak
     # its smoothed peak search finds. Every emission morphology clears the
     # floor; non-Be spectra get no peak value.
-    from sklearn_stellar.datasets._be_stars import (
+    from sklearn_stellar.datasets._be_disks import (
         EMISSION_PEAK_MORPHOLOGIES,
         MIN_PEAK_SIGMA,
     )
@@ -276,7 +276,7 @@ def test_emission_is_detectable(be_data):
 def test_builder_and_peak_search_share_table_1():
     # One Table 1 and one smoothing: the builder's significance is the library
     # peak search's prominence over the smoothed noise of a unit continuum.
-    from sklearn_stellar.datasets._be_stars import _peak_significance
+    from sklearn_stellar.datasets._be_disks import _peak_significance
     from sklearn_stellar.lines import find_halpha_peaks
 
     grid = log_linear_grid(6300.0, 6800.0, 1e-5)
