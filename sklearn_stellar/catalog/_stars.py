@@ -37,6 +37,13 @@ def star_table(catalog: Table, *, probability: str = "probability") -> Table:
         spectrum with the highest probability, ``n_spectra`` counts the
         classified spectra; stars in order of their first spectrum.
 
+    Raises
+    ------
+    TypeError
+        If ``catalog`` is not an astropy Table.
+    ValueError
+        If a needed column is missing.
+
     Examples
     --------
     >>> from astropy.table import Table
@@ -51,6 +58,7 @@ def star_table(catalog: Table, *, probability: str = "probability") -> Table:
               A         2             0.6              0.4    11
               B         1             0.9              0.9    12
     """
+    _check_catalog(catalog, probability)
     p = np.asarray(catalog[probability], dtype=float) if len(catalog) else []
     keep = np.isfinite(p) & (np.asarray(catalog["designation"]) != "")
     rows = catalog[keep]
@@ -73,3 +81,20 @@ def star_table(catalog: Table, *, probability: str = "probability") -> Table:
         names=_NAMES,
     )  # fmt: skip
     return table[np.argsort(first, kind="stable")]
+
+
+def _check_catalog(catalog, probability):
+    if not isinstance(catalog, Table):
+        raise TypeError(
+            f"`catalog` must be an astropy Table, got {type(catalog).__name__}."
+        )
+    if not isinstance(probability, str) or probability not in catalog.colnames:
+        raise ValueError(
+            f"`probability`={probability!r} is not a column of `catalog` "
+            f"({catalog.colnames})."
+        )
+    missing = [
+        c for c in ("designation", "ra", "dec", "obsid") if c not in catalog.colnames
+    ]
+    if missing:
+        raise ValueError(f"`catalog` lacks the column(s) {missing}.")

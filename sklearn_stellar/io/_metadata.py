@@ -44,6 +44,23 @@ def _value(meta: Mapping, name: str):
         return fill
 
 
+def _check_columns(columns):
+    """The column names asked for, all known (ValueError/TypeError by name)."""
+    if columns is None:
+        return list(METADATA_COLUMNS)
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence):
+        raise TypeError(
+            "`columns` must be a sequence of names among "
+            f"{list(METADATA_COLUMNS)}, got {columns!r}."
+        )
+    unknown = [c for c in columns if c not in METADATA_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"`columns` holds {unknown!r}, not among {list(METADATA_COLUMNS)}."
+        )
+    return list(columns)
+
+
 def metadata_row(meta: Mapping | None, columns=None) -> dict:
     """One spectrum's metadata as the columns of :data:`METADATA_COLUMNS`.
 
@@ -60,6 +77,13 @@ def metadata_row(meta: Mapping | None, columns=None) -> dict:
     row : dict
         Column name -> value (-1, "" or NaN where missing).
 
+    Raises
+    ------
+    TypeError
+        If ``meta`` is not a dict or None.
+    ValueError
+        If ``columns`` names a column not in :data:`METADATA_COLUMNS`.
+
     Examples
     --------
     >>> from sklearn_stellar.io import metadata_row
@@ -68,8 +92,12 @@ def metadata_row(meta: Mapping | None, columns=None) -> dict:
     {'obsid': 7, 'designation': '', 'ra': 10.5, 'dec': nan, 'snr': 31.0,
      'survey': '', 'arm': '', 'exposure': ''}
     """
+    if meta is not None and not isinstance(meta, Mapping):
+        raise TypeError(
+            f"`meta` must be a dict of spectrum metadata or None, got {type(meta)!r}."
+        )
     meta = {} if meta is None else meta
-    row = {name: _value(meta, name) for name in columns or METADATA_COLUMNS}
+    row = {name: _value(meta, name) for name in _check_columns(columns)}
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
 
 
@@ -123,6 +151,8 @@ def metadata_table(metadata, *, columns=None, snr_bands: bool = False) -> Table:
     ------
     TypeError
         If ``metadata`` is not a Table or a list of dicts.
+    ValueError
+        If ``columns`` names a column not in :data:`METADATA_COLUMNS`.
 
     Examples
     --------
@@ -136,7 +166,7 @@ def metadata_table(metadata, *, columns=None, snr_bands: bool = False) -> Table:
         1          J1  nan
         2             12.5
     """
-    names = list(columns or METADATA_COLUMNS)
+    names = _check_columns(columns)
     bands = SNR_BANDS if snr_bands else ()
     if isinstance(metadata, Table):
         out = {
