@@ -56,11 +56,9 @@ from sklearn_stellar.datasets._binaries import (
     LAMOST_R,
     _band_fraction,
     _load_dwarfs,
-    _lsf_matrix,
-    _orbits,
-    _shift,
     main_sequence_relation,
 )
+from sklearn_stellar.datasets._binary_steps import _lsf_matrix, _orbits, _shift
 from sklearn_stellar.preprocessing import (
     ContinuumNormalizer,
     air_to_vacuum,

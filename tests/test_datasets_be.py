@@ -218,7 +218,7 @@ def test_no_bright_giant_or_supergiant_hosts(data_home):
 
 
 def test_peak_significance_measures_a_bump_against_the_smoothed_noise():
-    from sklearn_stellar.datasets._be_stars import _peak_significance
+    from sklearn_stellar.datasets._be_disks import _peak_significance
 
     grid = log_linear_grid(6300.0, 6800.0, 1e-5)
     absorption = _profile(grid, centre=6564.6)  # vacuum
@@ -229,9 +229,11 @@ def test_peak_significance_measures_a_bump_against_the_smoothed_noise():
     assert sig[0] == 0.0  # no local maximum in a plain absorption
     # Prominence ~ the bump's height (the valleys beside it are ~0.1 lower
     # ... minus the absorption's curvature), noise of the width-9 Bartlett
-    # window at S/N 50 and width-5 at S/N 200.
+    # window at S/N 50 and width-5 at S/N 200 (Table 1 widths are the length
+    # of numpy's Bartlett window, zero end points included, as the library's
+    # peak search smooths).
     for i, width in ((1, 9), (2, 5)):
-        w = np.bartlett(width + 2)[1:-1]
+        w = np.bartlett(width)
         noise = np.sqrt(np.sum(w**2)) / w.sum() / snr[i]
         assert 0.02 / noise < sig[i] <= 0.1 / noise
     # Peaks outside `where` do not count.
@@ -243,11 +245,11 @@ def test_emission_is_detectable(be_data):
     # Seed 004 section 4.1.1: a Be star of the sample shows an H-alpha peak
     # its smoothed peak search finds. Every emission morphology clears the
     # floor; non-Be spectra get no peak value.
-    from sklearn_stellar.datasets._be_stars import (
+    from sklearn_stellar.datasets._be_disks import (
         EMISSION_PEAK_MORPHOLOGIES,
         MIN_PEAK_SIGMA,
-        PEAK_SEARCH_AIR,
     )
+    from sklearn_stellar.lines._halpha import HALPHA_PEAK_WINDOW
 
     d = be_data
     sig = np.asarray(d.metadata["peak_sigma"])
@@ -264,8 +266,28 @@ def test_emission_is_detectable(be_data):
     assert sel.sum() >= 10
     w = np.bartlett(10)[1:-1]
     smooth = np.apply_along_axis(np.convolve, 1, flux[sel], w / w.sum(), "same")
-    lo, hi = air_to_vacuum(np.array(PEAK_SEARCH_AIR))
+    lo, hi = air_to_vacuum(np.array(HALPHA_PEAK_WINDOW))
     core = (d.wavelength >= lo) & (d.wavelength <= hi)
     inner = smooth[:, core][:, 1:-1]
     is_max = (inner > smooth[:, core][:, :-2]) & (inner > smooth[:, core][:, 2:])
     assert np.mean(is_max.any(axis=1)) >= 0.9
+
+
+def test_builder_and_peak_search_share_table_1():
+    # One Table 1 and one smoothing: the builder's significance is the library
+    # peak search's prominence over the smoothed noise of a unit continuum.
+    from sklearn_stellar.datasets._be_disks import _peak_significance
+    from sklearn_stellar.lines import find_halpha_peaks
+
+    grid = log_linear_grid(6300.0, 6800.0, 1e-5)
+    bump = 0.2 * np.exp(-0.5 * ((grid - 6564.6) / 1.0) ** 2)
+    flux = np.vstack([1.0 + bump, 1.0 + 0.5 * bump])
+    snr = np.array([15.0, 160.0])
+    res = find_halpha_peaks(flux, grid, snr=snr)
+    assert res.width.tolist() == [15, 5]
+    # Width w: numpy's Bartlett window of w points (w - 2 non-zero weights).
+    kernels = [np.bartlett(w) / np.bartlett(w).sum() for w in (15, 5)]
+    assert [int(np.count_nonzero(k)) for k in kernels] == [13, 3]
+    noise = np.array([np.sqrt(np.sum(k**2)) for k in kernels])
+    expected = res.peak_height * snr / noise
+    np.testing.assert_allclose(_peak_significance(flux, grid, snr), expected)

@@ -208,7 +208,7 @@ def test_mix_partners_are_pairwise_close():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from sklearn_stellar.datasets._binaries import _mix_partners
+    from sklearn_stellar.datasets._binary_steps import _mix_partners
 
     @settings(max_examples=30, deadline=None)
     @given(

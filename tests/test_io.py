@@ -811,3 +811,28 @@ def test_any_mix_of_entries_is_fully_accounted_for(lamost, kinds):
         for row in files:
             assert row["status"] == EXPECTED[row["path"].split("/")[-1]][0]
         assert sum(files["n_spectra"]) == len(spectra)
+
+
+def test_metadata_table_spells_the_reader_keys_once(lamost):
+    from sklearn_stellar.io import METADATA_COLUMNS, metadata_row, metadata_table
+
+    spectra = [
+        read_lamost(lamost / LRS_IMAGE_PLAIN),
+        read_lamost(lamost / MRS_V0_PLAIN),
+    ]
+    spectra = [
+        s for found in spectra for s in (found if isinstance(found, list) else [found])
+    ]
+    table = metadata_table([s.meta for s in spectra], snr_bands=True)
+    assert table.colnames[: len(METADATA_COLUMNS)] == list(METADATA_COLUMNS)
+    assert table["obsid"].dtype == np.int64 and np.all(table["obsid"] > 0)
+    assert str(table["ra"].unit) == "deg"
+    # The LRS row's snr is its best band; the MRS row has no LRS bands.
+    lrs = spectra[0].meta
+    assert table["snr"][0] == max(v for v in lrs["snr"].values() if v is not None)
+    assert table["snr_g"][0] == lrs["snr"]["g"] and np.isnan(table["snr_g"][-1])
+    # A row of an unreadable file: every column its missing value.
+    empty = metadata_row(None)
+    assert empty["obsid"] == -1 and empty["designation"] == "" and np.isnan(empty["ra"])
+    with pytest.raises(TypeError, match="metadata"):
+        metadata_table("not a list")

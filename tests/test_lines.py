@@ -437,3 +437,18 @@ def test_peak_finder_bad_input():
         find_halpha_peaks(flux[:, :50], wave[:50], medium="air", snr=20.0)
     with pytest.raises(ValueError, match="reversed"):
         find_halpha_peaks(flux, wave, medium="air", snr=20.0, window=(6579, 6551))
+
+
+def test_wavelength_none_means_the_pixel_index_everywhere():
+    # One meaning across estimators: no grid, columns known by their index.
+    # The continuum works on it (widths in pixels); an EW window in Angstrom
+    # has no place on it, and the error says so by name.
+    from sklearn_stellar.filters import EWFilter
+    from sklearn_stellar.preprocessing import ContinuumNormalizer
+
+    X = np.ones((2, 50))
+    norm = ContinuumNormalizer(sigma=5.0).fit(X)
+    np.testing.assert_array_equal(norm.wavelength_, np.arange(50.0))
+    for est, name in ((EWTransformer(), "windows"), (EWFilter(), "cuts")):
+        with pytest.raises(ValueError, match=rf"pixel index 0\.\.49.*`{name}`"):
+            est.fit(X)

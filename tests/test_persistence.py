@@ -89,7 +89,10 @@ def _public_builders(X, y):
     cut = [((6550.0, 6570.0), None, 10.0)]
     return {
         "ContinuumNormalizer": (ContinuumNormalizer(wavelength=WAVE, sigma=30.0), X),
-        "HalphaRasterizer": (HalphaRasterizer(WAVE, medium="air", size=8), X),
+        "HalphaRasterizer": (
+            HalphaRasterizer(wavelength=WAVE, medium="air", size=8),
+            X,
+        ),
         "EWTransformer": (
             EWTransformer(wavelength=WAVE, windows=[(6550.0, 6570.0)], medium="air"),
             X,
@@ -250,7 +253,7 @@ def test_be_pipeline_predicts_bit_identically(spectra, tmp_path):
         ],
         estimator=make_pipeline(
             ContinuumNormalizer(wavelength=WAVE, method="spline"),
-            HalphaRasterizer(WAVE, medium="air", size=8),
+            HalphaRasterizer(wavelength=WAVE, medium="air", size=8),
             BeResNet18(width=4, max_epochs=1, channels_last=False, random_state=0),
         ),
     ).fit(X, y)

@@ -257,3 +257,12 @@ def test_row_differences_and_running_sum_match_the_coverage_formula(
     expected = gq(v) - gq(u)
     assert expected.min() >= 0 and expected.max() <= 255
     np.testing.assert_array_equal(image, expected.astype(np.uint8))
+
+
+def test_wavelength_is_keyword_only_and_none_is_the_pixel_index():
+    with pytest.raises(TypeError, match="positional"):
+        HalphaRasterizer(MRS_WAVE)
+    flux = np.ones((2, MRS_WAVE.size))
+    # None means the pixel index, where the window in Angstrom has no place.
+    with pytest.raises(ValueError, match=r"pixel index 0\.\.\d+.*`window`"):
+        HalphaRasterizer().fit(flux)

@@ -126,6 +126,10 @@ WAVE = np.linspace(6500.0, 6620.0, 60)
 FLUX = 1.0 + 0.01 * np.sin(np.arange(120.0)).reshape(2, 60)
 PHOT4 = np.array([[9.0, 8.9, 8.8, 8.5], [9.0, 8.5, 7.9, 6.8]])
 META = [{"obsid": 1, "designation": "A"}, {"obsid": 2, "designation": "B"}]
+STARS = Table(
+    {"designation": ["A", "A"], "ra": [1.0, 1.0], "dec": [2.0, 2.0],
+     "obsid": [1, 2], "probability": [0.2, 0.7]}
+)  # fmt: skip
 ASTRO = {
     "ra": [10.0, 50.0],
     "dec": [60.0, 40.0],
@@ -336,6 +340,23 @@ def _rows():
             ("p_b", "metadata"),
             nan_ok="documented: missing metadata values become NaN",
         ),
+        "catalog.star_table": Row(
+            f("catalog.star_table"),
+            {"catalog": STARS},
+            ("catalog", "probability"),
+        ),
+        "io.metadata_row": Row(
+            f("io.metadata_row"),
+            {"meta": META[0]},
+            ("meta", "columns"),
+            nan_ok="documented: missing metadata values become NaN",
+        ),
+        "io.metadata_table": Row(
+            f("io.metadata_table"),
+            {"metadata": META},
+            ("metadata", "columns"),
+            nan_ok="documented: missing metadata values become NaN",
+        ),
         "catalog.count_above": Row(
             f("catalog.count_above"),
             {"p_b": [0.1, 0.6, 0.9], "thresholds": [0.5]},
@@ -504,6 +525,8 @@ NOT_CALLED = {
     "neural.ResidualBlock1d": "torch module, covered through BinarySpectrumCNN",
     "persistence.FORMAT_VERSION": "constant",
     "persistence.ModelFileError": "exception class",
+    "io.METADATA_COLUMNS": "constant",
+    "io.SNR_BANDS": "constant",
     "followup.R0": "constant",
     "followup.SOLAR_MOTION": "constant",
     "followup.VC": "constant",

@@ -8,17 +8,17 @@ they can be written as ECSV or FITS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 from astropy.table import Table
 from sklearn.utils.validation import check_is_fitted
 
+from ..io import metadata_table
 from ..utils._validation import check_named_array, check_real, check_real_array
 
 __all__ = ["binary_probability", "spectrum_table", "binary_catalog", "count_above"]
 
-BANDS = ("u", "g", "r", "i", "z")
+#: The reader's metadata columns a spectrum table keeps (plus snr_u ... snr_z).
+_SPECTRUM_COLUMNS = ("obsid", "designation", "ra", "dec")
 
 
 def binary_probability(estimator, X, *, pos_label=None) -> np.ndarray:
@@ -102,60 +102,6 @@ def _check_p_b(p_b, n=None):
     return p
 
 
-def _column(rows, key, kind, fill):
-    values = [row.get(key) for row in rows]
-    return np.array([fill if v is None else kind(v) for v in values])
-
-
-def _metadata_columns(metadata):
-    """obsid, designation, ra, dec, snr_<band> columns from dicts or a Table."""
-    if isinstance(metadata, Table):
-        names = set(metadata.colnames)
-        n = len(metadata)
-
-        def col(key, kind, fill):
-            if key not in names:
-                return np.full(n, fill)
-            values = metadata[key]
-            if hasattr(values, "filled"):
-                values = values.filled(fill)
-            return np.asarray(values).astype(kind)
-
-        out = {
-            "obsid": col("obsid", np.int64, -1),
-            "designation": col("designation", str, ""),
-            "ra": col("ra", np.float64, np.nan),
-            "dec": col("dec", np.float64, np.nan),
-        }
-        for band in BANDS:
-            out[f"snr_{band}"] = col(f"snr_{band}", np.float64, np.nan)
-        return out
-    if isinstance(metadata, (str, bytes)) or not isinstance(metadata, Sequence):
-        raise TypeError(
-            "`metadata` must be an astropy Table or a list of dicts (spectrum "
-            f".meta from sklearn_stellar.io.read_lamost), got {type(metadata)!r}."
-        )
-    rows = list(metadata)
-    for i, row in enumerate(rows):
-        if not isinstance(row, Mapping):
-            raise TypeError(
-                f"`metadata[{i}]` must be a dict of spectrum metadata, got "
-                f"{type(row)!r}."
-            )
-    out = {
-        "obsid": _column(rows, "obsid", int, -1).astype(np.int64),
-        "designation": _column(rows, "designation", str, "").astype(str),
-        "ra": _column(rows, "ra", float, np.nan).astype(np.float64),
-        "dec": _column(rows, "dec", float, np.nan).astype(np.float64),
-    }
-    for band in BANDS:
-        out[f"snr_{band}"] = np.array(
-            [(row.get("snr") or {}).get(band, np.nan) for row in rows],
-            dtype=np.float64,
-        )
-    return out
-
-
 def spectrum_table(p_b, metadata) -> Table:
     """One row per spectrum: identifiers, position, S/N and ``p_b``.
 
@@ -184,12 +130,8 @@ def spectrum_table(p_b, metadata) -> Table:
     >>> spectrum_table([0.9], meta)["snr_g", "p_b"].pformat()[2]
     ' 30.2 0.9'
     """
-    columns = _metadata_columns(metadata)
-    p = _check_p_b(p_b, len(columns["obsid"]))
-    table = Table(columns)
-    table["ra"].unit = "deg"
-    table["dec"].unit = "deg"
-    table["p_b"] = p
+    table = metadata_table(metadata, columns=_SPECTRUM_COLUMNS, snr_bands=True)
+    table["p_b"] = _check_p_b(p_b, len(table))
     return table
 
 

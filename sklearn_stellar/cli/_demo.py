@@ -102,7 +102,7 @@ def _one_task(args, task, n_samples, paths, output):
     write_table(table, output / f"catalog_{task}.ecsv")
     lines = [_task_summary(task, names, scores, table)]
     if task == "binary":
-        from ._stars import star_table
+        from ..catalog import star_table
 
         stars = star_table(table)
         write_table(stars, output / "stars_binary.ecsv")

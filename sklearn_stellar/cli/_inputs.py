@@ -82,9 +82,3 @@ def read_files(paths):
 def is_empty(spectrum) -> bool:
     """True when the spectrum has no usable pixel."""
     return bool(np.all(spectrum.mask))
-
-
-def snr(spectrum) -> float:
-    """The best S/N the reader recorded for this spectrum (NaN if none)."""
-    values = [v for v in (spectrum.meta.get("snr") or {}).values() if v is not None]
-    return float(max(values)) if values else float("nan")

@@ -13,17 +13,23 @@ import warnings
 
 import numpy as np
 
-from ._inputs import chunks, expand_inputs, is_empty, read_files, snr
+from ..io import METADATA_COLUMNS, metadata_row
+from ..io._metadata import _set_units
+from ._inputs import chunks, expand_inputs, is_empty, read_files
 from ._model import domain_problem
 from ._output import progress, write_table
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = (
-    "file", "obsid", "designation", "ra", "dec", "snr", "survey", "arm",
-    "exposure", "status", "filter", "value", "cut", "reason", "probability",
+COLUMNS = ("file", *METADATA_COLUMNS) + (
+    "status",
+    "filter",
+    "value",
+    "cut",
+    "reason",
+    "probability",
     "label",
-)  # fmt: skip
+)
 NO_PIXEL = "no usable pixel (flux NaN or masked everywhere)"
 
 
@@ -58,7 +64,7 @@ def run(args):
     table = predict_files(info, paths, chunk_size=args.chunk_size, quiet=args.quiet)
     write_table(table, args.output)
     if args.stars:
-        from ._stars import star_table
+        from ..catalog import star_table
 
         write_table(star_table(table), args.stars)
     sys.stdout.write(summary(table) + f" -> {args.output}\n")
@@ -78,7 +84,7 @@ def predict_files(info, paths, *, chunk_size=64, quiet=True):
     table = Table(rows=[[r[c] for c in COLUMNS] for r in rows] or None, names=COLUMNS)
     if not rows:
         return table
-    table["ra"].unit = table["dec"].unit = "deg"
+    _set_units(table)
     table.meta["TASK"] = info.task
     return table
 
@@ -141,17 +147,9 @@ def _classify(info, items):
 
 
 def _row(path, spectrum, status, reason):
-    meta = spectrum.meta if spectrum is not None else {}
     return {
         "file": str(path),
-        "obsid": str(meta.get("obsid") or ""),
-        "designation": str(meta.get("designation") or ""),
-        "ra": _float(meta.get("ra")),
-        "dec": _float(meta.get("dec")),
-        "snr": snr(spectrum) if spectrum is not None else np.nan,
-        "survey": str(meta.get("survey") or ""),
-        "arm": str(meta.get("arm") or ""),
-        "exposure": str(meta.get("exposure") or ""),
+        **metadata_row(spectrum.meta if spectrum is not None else None),
         "status": status,
         "filter": "",
         "value": np.nan,
@@ -160,13 +158,6 @@ def _row(path, spectrum, status, reason):
         "probability": np.nan,
         "label": "",
     }
-
-
-def _float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return np.nan
 
 
 def summary(table) -> str:

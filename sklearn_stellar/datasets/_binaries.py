@@ -15,22 +15,21 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..preprocessing import (
-    ContinuumNormalizer,
-    air_to_vacuum,
-    log_linear_grid,
-    resample,
-)
-from ..utils import C_KMS
+from ..preprocessing import air_to_vacuum, log_linear_grid
 from ..utils._validation import check_real_array
+from ._binary_steps import (
+    _binary_metadata,
+    _diversify,
+    _draw_systems,
+    _draw_velocities,
+    _render,
+)
 from ._home import get_data_home
 from ._miles import (
     MILES_FWHM,
-    MILES_STEP,
     miles_wavelength,
     read_miles_params,
     read_miles_spectra,
@@ -144,105 +143,6 @@ def _load_dwarfs(data_home: str):
         flux[present],
         wave_air,
     )
-
-
-def _lsf_matrix(wave, resolution):
-    """Sparse Gaussian convolution from MILES's 2.5 A FWHM to lambda/R FWHM.
-
-    Row i is a Gaussian of sigma_i = sqrt(max(FWHM_R**2 - 2.5**2, 0)) / 2.355
-    centred on pixel i (no sharpening where lambda/R < 2.5 A, i.e. blueward of
-    2.5 * R Angstrom: there the MILES resolution is kept).
-    """
-    fwhm = np.sqrt(np.clip((wave / resolution) ** 2 - MILES_FWHM**2, 0.0, None))
-    sig = fwhm / 2.3548 / MILES_STEP  # pixels
-    half = int(np.ceil(4 * sig.max())) + 1
-    offsets = np.arange(-half, half + 1)
-    cols = np.arange(len(wave))[:, None] + offsets[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weights = np.exp(-0.5 * (offsets[None, :] / sig[:, None]) ** 2)
-    weights[sig < 0.05] = (offsets == 0).astype(float)
-    weights[(cols < 0) | (cols >= len(wave))] = 0.0
-    weights /= weights.sum(axis=1, keepdims=True)
-    rows = np.repeat(np.arange(len(wave)), len(offsets))
-    ok = weights.ravel() > 0
-    return sparse.csr_matrix(
-        (weights.ravel()[ok], (rows[ok], cols.ravel()[ok])),
-        shape=(len(wave), len(wave)),
-    )
-
-
-def _shift(flux, wave, velocity):
-    """Doppler-shift each row of ``flux`` (on ``wave``) by ``velocity`` km/s.
-
-    f_obs(lambda) = f_rest(lambda / (1 + v/c)), linear interpolation, edge
-    values held; vectorised over rows with fractional pixel indices.
-    """
-    beta = np.asarray(velocity, dtype=np.float64)[:, None] / C_KMS
-    pos = (wave[None, :] / (1.0 + beta) - wave[0]) / (wave[1] - wave[0])
-    pos = np.clip(pos, 0.0, len(wave) - 1.000001)
-    i0 = pos.astype(np.int64)
-    frac = pos - i0
-    rows = np.arange(flux.shape[0])[:, None]
-    return flux[rows, i0] * (1.0 - frac) + flux[rows, i0 + 1] * frac
-
-
-def _assign_splits(n_stars, fractions, rng):
-    names = np.array(["train", "valid", "test"])
-    order = rng.permutation(n_stars)
-    cuts = np.round(np.cumsum(fractions)[:-1] * n_stars).astype(int)
-    split = np.empty(n_stars, dtype=object)
-    for name, part in zip(names, np.split(order, cuts), strict=True):
-        split[part] = name
-    return split.astype(str)
-
-
-def _orbits(m1, m2, rng):
-    """Component velocities (km/s) for circular orbits.
-
-    log10 P/day ~ N(5.03, 2.28) (Raghavan et al. 2010), truncated to
-    0 < log10 P < 6; isotropic inclination; uniform phase.
-    """
-    n = len(m1)
-    logp = rng.normal(5.03, 2.28, size=n)
-    while np.any(bad := (logp <= 0) | (logp >= 6)):
-        logp[bad] = rng.normal(5.03, 2.28, size=int(bad.sum()))
-    sini = np.sqrt(1.0 - rng.uniform(-1.0, 1.0, size=n) ** 2)
-    phase = rng.uniform(0.0, 2 * np.pi, size=n)
-    # K_rel = (2 pi G M_tot / P)^(1/3) sin i = 212.9 km/s (M/Msun)^(1/3) (P/d)^(-1/3)
-    k_rel = 212.9 * (m1 + m2) ** (1 / 3) * (10.0**logp) ** (-1 / 3) * sini
-    v_rel = k_rel * np.sin(phase)
-    return 10.0**logp, v_rel * m2 / (m1 + m2), -v_rel * m1 / (m1 + m2)
-
-
-def _mix_partners(anchor, close, n_extra, rng):
-    """Library stars mixed into each drawn star: the anchor plus up to two others.
-
-    ``close[i, j]`` says whether stars i and j may be mixed. Partner 1 is a
-    uniform draw among the anchor's close stars; partner 2 (when ``n_extra`` is
-    2) among the stars close to both, so every pair in a mix is close. Returns
-    the star indices (n, 3) and Dirichlet(1) weights (n, 3); an absent partner
-    repeats the anchor with weight 0 (the anchor alone when it has no close
-    star). Vectorised with masked random scores (n x n_stars), no row loop.
-    """
-    n = len(anchor)
-    idx = np.repeat(anchor[:, None], 3, axis=1)
-    present = np.zeros((n, 3), dtype=bool)
-    present[:, 0] = True
-    if n == 0:
-        return idx, present.astype(np.float64)
-    allowed = close[anchor].copy()
-    for k in (1, 2):
-        score = rng.random(allowed.shape)
-        score[~allowed] = -1.0
-        pick = np.argmax(score, axis=1)
-        ok = allowed[np.arange(n), pick] & (n_extra >= k)
-        idx[ok, k] = pick[ok]
-        present[ok, k] = True
-        # the next partner must be close to every star already in the mix
-        allowed &= close[pick]
-        allowed[np.arange(n), pick] = False
-    weight = rng.gamma(1.0, size=(n, 3)) * present
-    return idx, weight / weight.sum(axis=1, keepdims=True)
 
 
 DESCR_TEMPLATE = """\
@@ -442,12 +342,64 @@ def make_binary_spectra(
     >>> int(data.target.sum())
     3
     """
-    from astropy.table import Table
+    args = _check_args(
+        q_range,
+        snr_range,
+        wavelength_range,
+        split_fractions,
+        interpolation_limits,
+        train_line_strength,
+    )
+    rng = check_random_state(random_state)
+    lib = _library(str(get_data_home(data_home)), args, wavelength_range)
+    draw = _draw_systems(lib, args, n_samples, binary_fraction, rng)
+    noise_rng = _draw_velocities(lib, draw, args, len(lib.grid), rng)
+    mix = _diversify(lib, draw, train_interpolation, args, rng)
+    X = _render(lib, draw, mix, resolution, noise_rng)
+    meta = _binary_metadata(lib, draw, mix)
+    if return_X_y:
+        return X, draw.target
+    n, binary = len(draw.prim), draw.binary
+    descr = DESCR_TEMPLATE.format(
+        n_stars=len(lib.ids),
+        q_range=(args.q_lo, args.q_hi),
+        resolution=resolution,
+        blue_limit=MILES_FWHM * resolution,
+        lo=lib.grid[0],
+        hi=lib.grid[-1],
+        n_pix=len(lib.grid),
+        snr_range=(args.snr_lo, args.snr_hi),
+        fractions=tuple(np.round(args.fractions, 3).tolist()),
+        n=n,
+        n_binary=int(binary.sum()),
+        n_single=int((~binary).sum()),
+    )
+    return Bunch(
+        data=X,
+        target=draw.target,
+        target_names=np.array(["single", "binary"]),
+        wavelength=lib.grid,
+        split=draw.split,
+        groups=lib.ids[draw.prim],
+        metadata=meta,
+        DESCR=descr,
+    )
 
-    q_lo, q_hi = _check_pair(q_range, "q_range", 0.0, 1.0)
-    snr_lo, snr_hi = _check_pair(snr_range, "snr_range", 0.0, np.inf)
-    lo, hi = _check_pair(wavelength_range, "wavelength_range", 0.0, np.inf)
-    fractions = _check_split_fractions(split_fractions)
+
+def _check_args(
+    q_range,
+    snr_range,
+    wavelength_range,
+    split_fractions,
+    interpolation_limits,
+    train_line_strength,
+):
+    """The tuple arguments, checked by name, as one Bunch."""
+    args = Bunch(split_fractions=split_fractions, alpha_range=None)
+    args.q_lo, args.q_hi = _check_pair(q_range, "q_range", 0.0, 1.0)
+    args.snr_lo, args.snr_hi = _check_pair(snr_range, "snr_range", 0.0, np.inf)
+    args.lo, args.hi = _check_pair(wavelength_range, "wavelength_range", 0.0, np.inf)
+    args.fractions = _check_split_fractions(split_fractions)
     limits = np.asarray(interpolation_limits, dtype=np.float64)
     if (
         limits.shape != (3,)
@@ -458,227 +410,33 @@ def make_binary_spectra(
             "`interpolation_limits` must be 3 positive numbers (dTeff in K, "
             f"dlog g, d[Fe/H]), got {interpolation_limits!r}."
         )
+    args.limits = limits
     if train_line_strength is not None:
-        alpha_lo, alpha_hi = _check_pair(
+        args.alpha_range = _check_pair(
             train_line_strength, "train_line_strength", 0.0, np.inf
         )
-    rng = check_random_state(random_state)
-    home = get_data_home(data_home)
-    ids, teff, logg, feh, flux, wave_air = _load_dwarfs(str(home))
+    return args
+
+
+def _library(data_home, args, wavelength_range):
+    """MILES dwarfs, the LAMOST grid, masses and unit-mean in-band spectra."""
+    ids, teff, logg, feh, flux, wave_air = _load_dwarfs(data_home)
     wave_vac = air_to_vacuum(wave_air)
+    lo, hi = args.lo, args.hi
     if lo < wave_vac[0] or hi > wave_vac[-1]:
         raise ValueError(
             f"`wavelength_range` must lie within MILES's vacuum coverage "
             f"{wave_vac[0]:.1f}-{wave_vac[-1]:.1f} A, got {wavelength_range!r}."
         )
-    grid = log_linear_grid(lo, hi, 1e-4)
     in_band = (wave_vac >= lo) & (wave_vac <= hi)
-
     mass, lum = main_sequence_relation(teff)
-    band = lum * _band_fraction(teff, lo, hi)  # in-band luminosity
-    unit = flux / flux[:, in_band].mean(axis=1, keepdims=True)
-
-    star_split = _assign_splits(len(ids), fractions, rng)
-    is_primary = (teff > 3800.0) & (teff < 6500.0)
-    q_matrix = mass[None, :] / mass[:, None]  # [primary, secondary]
-
-    n_split = np.round(fractions * n_samples).astype(int)
-    n_split[0] = n_samples - n_split[1:].sum()
-    rows = []
-    for name, n_s in zip(("train", "valid", "test"), n_split, strict=True):
-        if n_s == 0:
-            continue
-        in_split = star_split == name
-        valid_pair = (
-            in_split[:, None]
-            & in_split[None, :]
-            & is_primary[:, None]
-            & (q_matrix >= q_lo)
-            & (q_matrix <= q_hi)
-            & ~np.eye(len(ids), dtype=bool)
-        )
-        hosts = np.flatnonzero(valid_pair.any(axis=1))
-        singles = np.flatnonzero(in_split & is_primary)
-        n_bin = int(round(n_s * binary_fraction))
-        if len(singles) == 0 or (n_bin > 0 and len(hosts) == 0):
-            raise ValueError(
-                f"split {name!r} has no usable library star (fractions "
-                f"{split_fractions!r}); use larger split fractions."
-            )
-        prim_s = rng.choice(singles, size=n_s - n_bin)
-        prim_b = rng.choice(hosts, size=n_bin) if n_bin else np.empty(0, int)
-        q_target = rng.uniform(q_lo, q_hi, size=n_bin)
-        # Secondary: best match of q (in units of 0.02) and [Fe/H] (0.3 dex).
-        cost = (
-            np.abs(q_matrix[prim_b] - q_target[:, None]) / 0.02
-            + np.abs(feh[None, :] - feh[prim_b][:, None]) / 0.3
-        )
-        cost[~valid_pair[prim_b]] = np.inf
-        sec_b = np.argmin(cost, axis=1) if n_bin else np.empty(0, int)
-        rows.append((name, prim_s, prim_b, sec_b))
-
-    prim = np.concatenate([np.r_[p_s, p_b] for _, p_s, p_b, _ in rows])
-    sec = np.concatenate([np.r_[np.full(len(p_s), -1), s_b] for _, p_s, _, s_b in rows])
-    split = np.concatenate([np.full(len(p_s) + len(p_b), n) for n, p_s, p_b, _ in rows])
-    target = (sec >= 0).astype(np.int64)
-    n = len(prim)
-    binary = target == 1
-
-    m1 = mass[prim]
-    m2 = np.where(binary, mass[np.maximum(sec, 0)], np.nan)
-    period = np.full(n, np.nan)
-    rv1 = np.zeros(n)
-    rv2 = np.full(n, np.nan)
-    period[binary], rv1[binary], rv2[binary] = _orbits(m1[binary], m2[binary], rng)
-    rv_sys = rng.normal(0.0, 30.0, size=n)
-    snr = np.exp(rng.uniform(np.log(snr_lo), np.log(snr_hi), size=n))
-    # The noise is drawn chunk by chunk in the rendering loop from a copy of
-    # the generator, and the generator is advanced past it chunk by chunk too:
-    # the values (and every later draw) are those of one (n, n_pixels) draw,
-    # without holding n x n_pixels float64 numbers at once.
-    chunk = 256
-    noise_rng = np.random.RandomState()
-    noise_rng.set_state(rng.get_state())
-    for start in range(0, n, chunk):
-        rng.standard_normal((min(chunk, n - start), len(grid)))
-
-    # Diversified training stars. Their random numbers come from a generator
-    # seeded after every draw above, so all other draws (and every validation
-    # and test row) are those of the default call.
-    sec0 = np.maximum(sec, 0)
-    mix1 = (prim[:, None].repeat(3, axis=1), np.eye(1, 3).repeat(n, axis=0))
-    mix2 = (sec0[:, None].repeat(3, axis=1), np.eye(1, 3).repeat(n, axis=0))
-    alpha1, alpha2 = np.ones(n), np.where(binary, 1.0, np.nan)
-    diversify = train_interpolation > 0 or train_line_strength is not None
-    if diversify:
-        aug = np.random.default_rng(rng.randint(0, 2**31 - 1))
-        in_train = split == "train"
-        if train_interpolation > 0:
-            close = (
-                (np.abs(teff[:, None] - teff[None, :]) < limits[0])
-                & (np.abs(logg[:, None] - logg[None, :]) < limits[1])
-                & (np.abs(feh[:, None] - feh[None, :]) < limits[2])
-                & (star_split[:, None] == "train")
-                & (star_split[None, :] == "train")
-                & ~np.eye(len(ids), dtype=bool)
-            )
-            for mix, anchor, has in (
-                (mix1, prim, in_train),
-                (mix2, sec0, in_train & binary),
-            ):
-                rows_ = np.flatnonzero(has)
-                n_extra = np.where(
-                    aug.random(len(rows_)) < train_interpolation,
-                    aug.integers(1, 3, size=len(rows_)),
-                    0,
-                )
-                idx, weight = _mix_partners(anchor[rows_], close, n_extra, aug)
-                mix[0][rows_], mix[1][rows_] = idx, weight
-        if train_line_strength is not None:
-            alpha1[in_train] = aug.uniform(alpha_lo, alpha_hi, int(in_train.sum()))
-            tb = in_train & binary
-            alpha2[tb] = aug.uniform(alpha_lo, alpha_hi, int(tb.sum()))
-            smooth = ContinuumNormalizer(wavelength=wave_air, sigma=350.0)
-            cont = smooth.fit(unit).continuum(unit)
-
-    def component(mix, alpha, rows_):
-        """Unit spectra and in-band luminosities of the components of rows_."""
-        idx, weight = mix[0][rows_], mix[1][rows_]
-        if not diversify:
-            return unit[idx[:, 0]], band[idx[:, 0]]
-        lum = (weight * band[idx]).sum(axis=1)
-        spec = np.einsum("rk,rkp->rp", weight, unit[idx])
-        a = alpha[rows_]
-        if np.any(a != 1.0):
-            c = np.einsum("rk,rkp->rp", weight, cont[idx])
-            spec = c * (spec / c) ** a[:, None]
-        return spec, lum
-
-    band1 = (mix1[1] * band[mix1[0]]).sum(axis=1)
-    band2 = (mix2[1] * band[mix2[0]]).sum(axis=1)
-    lsf = _lsf_matrix(wave_air, resolution)
-    X = np.empty((n, len(grid)), dtype=np.float32)
-    light_ratio = np.full(n, np.nan)
-    light_ratio[binary] = band2[binary] / band1[binary]
-    # Chunks bound memory (n x 4300 float64 per intermediate array).
-    for start in range(0, n, chunk):
-        sl = np.arange(start, min(start + chunk, n))
-        b = binary[sl]
-        f1, l1 = component(mix1, alpha1, sl)
-        spec = l1[:, None] * _shift(f1, wave_air, rv_sys[sl] + rv1[sl])
-        if b.any():
-            f2, l2 = component(mix2, alpha2, sl[b])
-            spec[b] += l2[:, None] * _shift(f2, wave_air, rv_sys[sl][b] + rv2[sl][b])
-        spec = (lsf @ spec.T).T
-        spec = resample(spec, wave_vac, grid, method="flux_conserving")
-        spec /= np.median(spec, axis=1, keepdims=True)
-        sigma = np.sqrt(np.clip(spec, 0.0, None)) / snr[sl][:, None]
-        X[sl] = spec + sigma * noise_rng.standard_normal((len(sl), len(grid)))
-
-    meta = Table(
-        {
-            "split": split,
-            "primary": ids[prim],
-            "secondary": np.where(binary, ids[np.maximum(sec, 0)], -1),
-            "teff1": teff[prim],
-            "logg1": logg[prim],
-            "feh1": feh[prim],
-            "teff2": np.where(binary, teff[np.maximum(sec, 0)], np.nan),
-            "logg2": np.where(binary, logg[np.maximum(sec, 0)], np.nan),
-            "feh2": np.where(binary, feh[np.maximum(sec, 0)], np.nan),
-            "mass1": m1,
-            "q": m2 / m1,
-            "light_ratio": light_ratio,
-            "period_days": period,
-            "rv1": rv1,
-            "rv2": rv2,
-            "rv_sys": rv_sys,
-            "snr": snr,
-            "n_mixed1": (mix1[1] > 0).sum(axis=1),
-            "n_mixed2": np.where(binary, (mix2[1] > 0).sum(axis=1), 0),
-            "teff_spread1": _spread(teff, mix1),
-            "teff_spread2": np.where(binary, _spread(teff, mix2), np.nan),
-            "line_alpha1": alpha1,
-            "line_alpha2": alpha2,
-            "interpolated": ((mix1[1] > 0).sum(axis=1) > 1)
-            | (binary & ((mix2[1] > 0).sum(axis=1) > 1)),
-        }
-    )
-    if return_X_y:
-        return X, target
-    descr = DESCR_TEMPLATE.format(
-        n_stars=len(ids),
-        q_range=(q_lo, q_hi),
-        resolution=resolution,
-        blue_limit=MILES_FWHM * resolution,
-        lo=grid[0],
-        hi=grid[-1],
-        n_pix=len(grid),
-        snr_range=(snr_lo, snr_hi),
-        fractions=tuple(np.round(fractions, 3).tolist()),
-        n=n,
-        n_binary=int(binary.sum()),
-        n_single=int((~binary).sum()),
-    )
     return Bunch(
-        data=X,
-        target=target,
-        target_names=np.array(["single", "binary"]),
-        wavelength=grid,
-        split=split,
-        groups=ids[prim],
-        metadata=meta,
-        DESCR=descr,
-    )
-
-
-def _spread(values, mix):
-    """Range of ``values`` over the library stars with weight > 0 in each mix."""
-    v = values[mix[0]]
-    used = mix[1] > 0
-    return np.where(used, v, -np.inf).max(axis=1) - np.where(used, v, np.inf).min(
-        axis=1
-    )
+        ids=ids, teff=teff, logg=logg, feh=feh, wave_air=wave_air,
+        wave_vac=wave_vac, grid=log_linear_grid(lo, hi, 1e-4), mass=mass,
+        band=lum * _band_fraction(teff, lo, hi),  # in-band luminosity
+        unit=flux / flux[:, in_band].mean(axis=1, keepdims=True),
+        is_primary=(teff > 3800.0) & (teff < 6500.0),
+    )  # fmt: skip
 
 
 def _check_split_fractions(split_fractions):

@@ -76,10 +76,12 @@ class EWFilter(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    wavelength : array-like of shape (n_pixels,)
+    wavelength : array-like of shape (n_pixels,), default=None
         Wavelength grid of X's columns in Angstrom, in ``medium``. For LAMOST
         MRS both arms are needed (Mg b is in the blue arm, H-alpha in the red):
-        concatenate them; the gap between the arms is detected.
+        concatenate them; the gap between the arms is detected. None means
+        the pixel index (no grid), on which ``cuts`` in Angstrom cannot be
+        placed: ``fit`` raises a ValueError.
     medium : {"vacuum", "air"}, default="vacuum"
         Medium of ``wavelength``; windows are in air and converted.
     cuts : sequence of (window, min, max), default=None

@@ -14,6 +14,7 @@ from ..utils import check_ivar, check_medium, check_wavelength
 from ..utils._validation import (
     check_named_array,
     check_real_array,
+    grid_or_pixel_index,
     validate_named_data,
 )
 from ._common import fill_missing, window_in_medium, window_weights
@@ -181,8 +182,10 @@ class EWTransformer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    wavelength : array-like of shape (n_pixels,)
-        Wavelength grid of X's columns in Angstrom, in ``medium``.
+    wavelength : array-like of shape (n_pixels,), default=None
+        Wavelength grid of X's columns in Angstrom, in ``medium``. None means
+        the pixel index (no grid), on which ``windows`` in Angstrom cannot be
+        placed: ``fit`` raises a ValueError.
     windows : sequence of (float, float), default=None
         Windows ``(lo, hi)`` in Angstrom in air. ``None`` means H-alpha
         (6548-6578 A) and Mg I b (5160-5193 A), seed 004's section 3 windows.
@@ -295,7 +298,9 @@ def _fit_ew_windows(estimator, X, windows, *, name):
     X = validate_named_data(
         estimator, X, ensure_all_finite="allow-nan", dtype=np.float64
     )
-    grid = check_wavelength(estimator.wavelength, n_features=X.shape[1])
+    grid = grid_or_pixel_index(
+        estimator.wavelength, X.shape[1], needs_angstrom=f"`{name}`"
+    )
     for window in windows:
         window_weights(grid, *window_in_medium(window, estimator.medium), name=name)
     estimator.normalizer_ = None

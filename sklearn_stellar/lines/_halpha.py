@@ -14,10 +14,71 @@ from ._snr import der_snr
 __all__ = ["bartlett_width", "find_halpha_peaks"]
 
 #: Seed 004 Table 1: lower S/N edges and Bartlett window widths (pixels).
+#: The one copy of the table in the library: the peak search below and the Be
+#: training-set builder (``datasets/_be_stars.py``) both smooth with it.
 SNR_EDGES = (10.0, 20.0, 40.0, 60.0, 100.0, 120.0, 150.0)
 BARTLETT_WIDTHS = (15, 10, 9, 8, 7, 6, 5)
 #: Wavelength region searched for peaks (air, Angstrom), seed 004 section 4.1.1.
 HALPHA_PEAK_WINDOW = (6551.0, 6579.0)
+
+
+def _bartlett_kernel(width: int) -> np.ndarray:
+    """Unit-sum Bartlett window of ``width`` points, as Table 1 gives it.
+
+    Wang et al. (2022), section 4.1.1, Table 1 ("Selected width of the
+    Bartlett window function"): "a window size of 15 pixels was chosen to
+    smooth the profile over selected wavelength regions for
+    J023209.36+560939.5". The width is the length of the window *function*
+    (Bartlett 1950; ``numpy.bartlett(M)`` and
+    ``scipy.signal.windows.bartlett(M)``, whose ``M`` points include a zero at
+    each end), so ``width`` pixels span the window and ``width - 2`` of them
+    carry a non-zero weight: 15 -> 13, 5 -> 3 ([0.5, 1, 0.5]).
+    """
+    kernel = np.bartlett(int(width))
+    return kernel / kernel.sum()
+
+
+def _smooth_window(X, grid, lo, hi, width):
+    """Bartlett-smooth each row by its ``width`` and cut the window lo-hi.
+
+    Returns the smoothed window (n, n_window_pixels), the window's column
+    indices in ``grid`` and, per row, ``sqrt(sum(k**2))`` of its unit-sum
+    kernel ``k``: the smoothed flux's noise in units of the raw pixel noise.
+    Smoothing runs on the window plus half the widest kernel each side, so the
+    window's own pixels never see the region's edge.
+    """
+    inside = np.flatnonzero((grid >= lo) & (grid <= hi))
+    pad = max(BARTLETT_WIDTHS) // 2 + 1
+    a, b = max(inside[0] - pad, 0), min(inside[-1] + pad + 1, grid.size)
+    region = fill_missing(X[:, a:b], grid[a:b])
+    smoothed = np.empty_like(region)
+    noise_factor = np.empty(X.shape[0])
+    # One convolution per distinct width (7 at most), each over all its rows.
+    for w in np.unique(width):
+        rows = width == w
+        kernel = _bartlett_kernel(w)
+        smoothed[rows] = convolve1d(region[rows], kernel, axis=1, mode="nearest")
+        noise_factor[rows] = np.sqrt(np.sum(kernel**2))
+    return smoothed[:, inside[0] - a : inside[-1] + 1 - a], inside, noise_factor
+
+
+def _extrema_and_prominence(s):
+    """Local maxima, local minima and every pixel's prominence in ``s``.
+
+    The prominence of a pixel is its height above the higher of the lowest
+    points on its left and on its right inside the window (0 at the window's
+    edges); NaN rows give NaN prominences.
+    """
+    left, mid, right = s[:, :-2], s[:, 1:-1], s[:, 2:]
+    peaks = np.zeros(s.shape, dtype=bool)
+    valleys = np.zeros(s.shape, dtype=bool)
+    peaks[:, 1:-1] = (mid > left) & (mid >= right)
+    valleys[:, 1:-1] = (mid < left) & (mid <= right)
+    with np.errstate(invalid="ignore"):
+        left_min = np.minimum.accumulate(s, axis=1)
+        right_min = np.minimum.accumulate(s[:, ::-1], axis=1)[:, ::-1]
+        prominence = s - np.maximum(left_min, right_min)
+    return peaks, valleys, prominence
 
 
 def bartlett_width(snr) -> np.ndarray:
@@ -143,71 +204,25 @@ def find_halpha_peaks(
     """
     X = check_named_array(X, name="X", dtype=np.float64, ensure_all_finite="allow-nan")
     grid = check_wavelength(wavelength, n_features=X.shape[1])
-    lo, hi = window_in_medium(window, medium)
-    if lo < grid[0] or hi > grid[-1]:
-        raise ValueError(
-            f"`window` ({lo:.3f}, {hi:.3f}) A in the grid's medium is outside the "
-            f"wavelength grid {grid[0]:.3f}-{grid[-1]:.3f} A."
-        )
-    inside = np.flatnonzero((grid >= lo) & (grid <= hi))
-    if inside.size < 3:
-        raise ValueError(
-            f"`window` {window} holds {inside.size} pixels of the grid; need >= 3."
-        )
-    n = X.shape[0]
-    if snr is None:
-        snr_arr = der_snr(X)
-    else:
-        given = check_real_array(snr, name="snr")
-        if given.shape not in ((), (n,)) or not np.all(given > 0):
-            raise ValueError(
-                "`snr` must be a positive number or an array of shape "
-                f"(n_spectra,) = ({n},) of positive numbers, got shape "
-                f"{given.shape} with minimum {given.min(initial=np.inf)!r}."
-            )
-        snr_arr = np.broadcast_to(given, (n,)).copy()
+    lo, hi = _check_peak_window(grid, window, medium)
+    snr_arr = _check_snr(snr, X)
     n_sigma = check_real_array(n_sigma, name="n_sigma", lower=0.0)
     if n_sigma.ndim:
         raise ValueError(f"`n_sigma` must be one number, got shape {n_sigma.shape}.")
     width = bartlett_width(snr_arr)
-    low_snr = ~(snr_arr >= SNR_EDGES[0])
-    # Smooth on the window plus half the widest kernel each side, so the
-    # window's own pixels never see the region's edge.
-    pad = max(BARTLETT_WIDTHS) // 2 + 1
-    a, b = max(inside[0] - pad, 0), min(inside[-1] + pad + 1, grid.size)
-    region = fill_missing(X[:, a:b], grid[a:b])
-    smoothed_region = np.empty_like(region)
-    noise_factor = np.empty(n)
-    # One convolution per distinct width (7 at most), each over all its rows.
-    for w in np.unique(width):
-        rows = width == w
-        kernel = np.bartlett(int(w))
-        kernel = kernel / kernel.sum()
-        smoothed_region[rows] = convolve1d(region[rows], kernel, axis=1, mode="nearest")
-        noise_factor[rows] = np.sqrt(np.sum(kernel**2))
-    s = smoothed_region[:, inside[0] - a : inside[-1] + 1 - a]
-    left, mid, right = s[:, :-2], s[:, 1:-1], s[:, 2:]
-    peaks = np.zeros(s.shape, dtype=bool)
-    valleys = np.zeros(s.shape, dtype=bool)
-    peaks[:, 1:-1] = (mid > left) & (mid >= right)
-    valleys[:, 1:-1] = (mid < left) & (mid <= right)
+    s, inside, noise_factor = _smooth_window(X, grid, lo, hi, width)
+    peaks, valleys, prominence = _extrema_and_prominence(s)
     any_peak = peaks.any(axis=1)
-    rows = np.arange(n)
+    rows = np.arange(X.shape[0])
+    top = np.argmax(np.where(peaks, prominence, -np.inf), axis=1)
+    height = np.where(any_peak, prominence[rows, top], np.nan)
+    valid = np.isfinite(s).all(axis=1)
+    level = np.full(X.shape[0], np.nan)
+    level[valid] = np.median(s[valid], axis=1)
     with np.errstate(invalid="ignore"):
-        # Height of every pixel above the higher of the lowest points on its
-        # left and on its right inside the window (its prominence there).
-        left_min = np.minimum.accumulate(s, axis=1)
-        right_min = np.minimum.accumulate(s[:, ::-1], axis=1)[:, ::-1]
-        prominence = s - np.maximum(left_min, right_min)
-        top = np.argmax(np.where(peaks, prominence, -np.inf), axis=1)
-        height = prominence[rows, top]
-        valid = np.isfinite(s).all(axis=1)
-        level = np.full(n, np.nan)
-        level[valid] = np.median(s[valid], axis=1)
         # A NaN S/N or level gives a NaN threshold: no peak is claimed.
         threshold = n_sigma * np.abs(level) / snr_arr * noise_factor
-    height = np.where(any_peak, height, np.nan)
-    has_peak = any_peak & (height > threshold)
+        has_peak = any_peak & (height > threshold)
     wave_win = grid[inside]
     return Bunch(
         has_peak=has_peak,
@@ -219,5 +234,36 @@ def find_halpha_peaks(
         wavelength=wave_win,
         snr=snr_arr,
         width=width,
-        low_snr=low_snr,
+        low_snr=~(snr_arr >= SNR_EDGES[0]),
     )
+
+
+def _check_peak_window(grid, window, medium):
+    """The search window in the grid's medium; ValueError if off the grid."""
+    lo, hi = window_in_medium(window, medium)
+    if lo < grid[0] or hi > grid[-1]:
+        raise ValueError(
+            f"`window` ({lo:.3f}, {hi:.3f}) A in the grid's medium is outside the "
+            f"wavelength grid {grid[0]:.3f}-{grid[-1]:.3f} A."
+        )
+    inside = np.flatnonzero((grid >= lo) & (grid <= hi))
+    if inside.size < 3:
+        raise ValueError(
+            f"`window` {window} holds {inside.size} pixels of the grid; need >= 3."
+        )
+    return lo, hi
+
+
+def _check_snr(snr, X):
+    """Per-row S/N: the given positive value(s), or DER_SNR of each row."""
+    n = X.shape[0]
+    if snr is None:
+        return der_snr(X)
+    given = check_real_array(snr, name="snr")
+    if given.shape not in ((), (n,)) or not np.all(given > 0):
+        raise ValueError(
+            "`snr` must be a positive number or an array of shape "
+            f"(n_spectra,) = ({n},) of positive numbers, got shape "
+            f"{given.shape} with minimum {given.min(initial=np.inf)!r}."
+        )
+    return np.broadcast_to(given, (n,)).copy()

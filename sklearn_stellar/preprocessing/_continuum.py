@@ -29,12 +29,17 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import check_ivar, check_wavelength
-from ..utils._validation import validate_named_data
+from ..utils import check_ivar
+from ..utils._validation import grid_or_pixel_index, validate_named_data
 from ._continuum_helpers import (
     _as_float64,
     _check_2d,
@@ -207,6 +212,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.n_iter = n_iter
         self.smoothing = smoothing
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the grid against X and precompute the kernel or spline basis.
 
@@ -221,7 +227,6 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         -------
         self : ContinuumNormalizer
         """
-        self._validate_params()
         _check_2d(X)
         X = validate_named_data(
             self,
@@ -230,11 +235,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             ensure_all_finite="allow-nan",
             dtype=[np.float64, np.float32],
         )
-        n_pix = X.shape[1]
-        if self.wavelength is None:
-            self.wavelength_ = np.arange(n_pix, dtype=np.float64)
-        else:
-            self.wavelength_ = check_wavelength(self.wavelength, n_features=n_pix)
+        self.wavelength_ = grid_or_pixel_index(self.wavelength, X.shape[1])
         self.segments_ = _segments(self.wavelength_, self.max_gap)
         self._models = []
         for start, stop in self.segments_:

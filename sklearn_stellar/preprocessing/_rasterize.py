@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import check_medium, check_wavelength, check_window
-from ..utils._validation import validate_named_data
+from ..utils import check_medium, check_window
+from ..utils._validation import grid_or_pixel_index, validate_named_data
 from ._wavelength import air_to_vacuum
 
 __all__ = ["HalphaRasterizer"]
@@ -58,8 +58,10 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    wavelength : array-like of shape (n_features,)
+    wavelength : array-like of shape (n_features,), default=None
         Wavelength grid of X's columns in Angstrom, strictly increasing.
+        Keyword-only. None means the pixel index (no grid), on which the
+        ``window`` in Angstrom cannot be placed: ``fit`` raises a ValueError.
     window : tuple of float, default=(6530.0, 6590.0)
         Wavelength interval to draw, in Angstrom **in air** (it is converted
         to the grid's medium).
@@ -126,7 +128,7 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "wavelength": ["array-like"],
+        "wavelength": ["array-like", None],
         "window": [tuple, list],
         "medium": [StrOptions({"vacuum", "air"})],
         "size": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -140,8 +142,8 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        wavelength=None,
         *,
+        wavelength=None,
         window=(6530.0, 6590.0),
         medium="vacuum",
         size=256,
@@ -163,6 +165,7 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         self.dtype = dtype
         self.n_jobs = n_jobs
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check X against the wavelength grid and prepare the drawing geometry.
 
@@ -177,11 +180,12 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         -------
         self : HalphaRasterizer
         """
-        self._validate_params()
         X = validate_named_data(
             self, X, reset=True, ensure_all_finite="allow-nan", dtype=np.float64
         )
-        grid = check_wavelength(self.wavelength, n_features=X.shape[1])
+        grid = grid_or_pixel_index(
+            self.wavelength, X.shape[1], needs_angstrom="`window`"
+        )
         check_medium(self.medium)
         lo, hi = check_window(self.window)
         if self.medium == "vacuum":

@@ -80,6 +80,27 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
     return grid
 
 
+def grid_or_pixel_index(wavelength, n_features, *, needs_angstrom=None):
+    """The estimators' one meaning of ``wavelength=None``: the pixel index.
+
+    ``None`` means that no physical grid was given, so X's columns are known
+    only by their index ``0, 1, ..., n_features - 1`` (and lengths such as a
+    smoothing width are in pixels). An estimator whose parameters are
+    wavelengths in Angstrom (line windows) cannot place them on a pixel index:
+    it names them in ``needs_angstrom`` and gets a ValueError saying so.
+    Otherwise the grid is checked with :func:`check_wavelength`.
+    """
+    if wavelength is not None:
+        return check_wavelength(wavelength, n_features=n_features)
+    if needs_angstrom is not None:
+        raise ValueError(
+            f"`wavelength` is None, which means the pixel index 0..{n_features - 1} "
+            f"(no wavelength grid), but {needs_angstrom} is in Angstrom: pass the "
+            "wavelength grid of X's columns in Angstrom."
+        )
+    return np.arange(n_features, dtype=np.float64)
+
+
 def check_window(window, *, name="window"):
     """Validate a wavelength interval ``(lo, hi)`` in Angstrom with ``lo < hi``.
 
