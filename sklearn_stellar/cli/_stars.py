@@ -1,4 +1,4 @@
-"""The per-star table of seed 000 section 4 from a ``predict`` catalog."""
+"""The per-star table of Jing et al. (2024) section 4 from a ``predict`` catalog."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Early-type selection by equivalent-width cuts (seed 004, section 3)."""
+"""Early-type selection by equivalent-width cuts (Wang et al. 2022, section 3)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..utils._validation import validate_named_data
 
 __all__ = ["EWFilter"]
 
-#: Seed 004 section 3: keep EW(H-alpha, 6548-6578 A) < 10 A and
+#: Wang et al. (2022) section 3: keep EW(H-alpha, 6548-6578 A) < 10 A and
 #: EW(Mg I b, 5160-5193 A) < 1.2 A (windows in air).
 DEFAULT_CUTS = (((6548.0, 6578.0), None, 10.0), ((5160.0, 5193.0), None, 1.2))
 
@@ -63,7 +63,7 @@ def _check_cuts(cuts):
 class EWFilter(TransformerMixin, BaseEstimator):
     """Keep spectra whose equivalent widths lie inside given ranges.
 
-    The defaults reproduce seed 004's removal of hidden late-type stars: keep
+    The defaults reproduce Wang et al.'s (2022) removal of hidden late-type stars: keep
     ``EW(H-alpha, 6548-6578 A) < 10 A`` and ``EW(Mg I b, 5160-5193 A) < 1.2 A``
     (metal lines grow towards late types). A row passes when
     ``min < EW < max`` for every cut; a NaN EW (no valid pixel in a window)
@@ -84,7 +84,7 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Medium of ``wavelength``; windows are in air and converted.
     cuts : sequence of (window, min, max), default=None
         Windows ``(lo, hi)`` in air Angstrom with EW bounds in Angstrom (``None``
-        for unbounded). ``None`` means the seed 004 cuts above.
+        for unbounded). ``None`` means the Wang et al. (2022) cuts above.
     continuum : float, default=1.0
         Continuum level of the flux the EWs are measured on.
     normalizer : transformer, default=None
@@ -118,7 +118,8 @@ class EWFilter(TransformerMixin, BaseEstimator):
 
     References
     ----------
-    Seed 004 (LAMOST MRS Be stars), section 3; Cohen et al. 1998 (H-alpha
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars),
+    section 3; Cohen et al. 1998 (H-alpha
     window); Worthey et al. 1994 (Mg b bandpass).
 
     Examples

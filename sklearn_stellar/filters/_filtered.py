@@ -94,8 +94,8 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     See Also
     --------
     stack_photometry : build X from flux and photometry.
-    EWFilter, QColorFilter : the seed 004 selection filters.
-    sklearn_stellar.pipelines.make_be_pipeline : the seed 004 recipe.
+    EWFilter, QColorFilter : the Wang et al. (2022) selection filters.
+    sklearn_stellar.pipelines.make_be_pipeline : the Wang et al. (2022) recipe.
 
     Examples
     --------

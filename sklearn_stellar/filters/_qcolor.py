@@ -65,7 +65,7 @@ def q_index(J, H, Ks) -> np.ndarray:
 
 
 class QColorFilter(TransformerMixin, BaseEstimator):
-    """Reject K and M stars by the 2MASS Q index (seed 004, section 3).
+    """Reject K and M stars by the 2MASS Q index (Wang et al. 2022, section 3).
 
     ``Q = (J - H) - 1.70 (H - Ks)``; a row passes when ``Q < threshold``.
 
@@ -96,7 +96,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
 
     References
     ----------
-    Comeron, F. & Pasquali, A. 2005, A&A 430, 541. Seed 004, section 3.
+    Comeron, F. & Pasquali, A. 2005, A&A 430, 541. Wang et al. (2022), section 3.
 
     Examples
     --------

@@ -1,6 +1,6 @@
-"""Peculiar tangential velocities and runaway stars (seed 004, section 6).
+"""Peculiar tangential velocities and runaway stars (Wang et al. 2022, section 6).
 
-Seed 004 took Gaia EDR3 positions, proper motions and parallaxes of its
+Wang et al. (2022) took Gaia EDR3 positions, proper motions and parallaxes of its
 classical Be stars, dropped those with RUWE > 1.4, removed the solar motion
 (Schoenrich et al. 2010) and a flat Galactic rotation curve (R0 = 8.5 kpc,
 Vc = 220 km/s; Kerr & Lynden-Bell 1986) following Moffat et al. (1998),
@@ -38,14 +38,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Solar motion (U, V, W) relative to the LSR in km/s, U towards the Galactic
-#: centre (Schoenrich, Binney & Dehnen 2010), as adopted by seed 004.
+#: centre (Schoenrich, Binney & Dehnen 2010), as adopted by Wang et al. (2022).
 SOLAR_MOTION = (11.10, 12.24, 7.25)
 #: Sun's Galactocentric distance (kpc) and the flat rotation speed (km/s).
 R0 = 8.5
 VC = 220.0
 #: Sun's height above the Galactic plane in pc (Humphreys & Larsen 1995).
 Z_SUN = 20.5
-#: RUWE above which seed 004 dropped a Gaia astrometric solution.
+#: RUWE above which Wang et al. (2022) dropped a Gaia astrometric solution.
 MAX_RUWE = 1.4
 
 _GAIA_COLUMNS = {
@@ -155,14 +155,14 @@ def peculiar_tangential_velocity(
     parallax_error="parallax_error",
     random_state=None,
 ) -> Table:
-    """Peculiar tangential velocity from Gaia astrometry (seed 004, section 6).
+    """Peculiar tangential velocity from Gaia astrometry (Wang et al. 2022, section 6).
 
     The proper motion is turned into Galactic ``mu_l cos b`` and ``mu_b``
     with astropy, then into velocities ``v = 4.74 mu d``. The velocity a star
     would show if it moved on a flat rotation curve, as seen from the Sun
     moving with ``Vc`` plus ``solar_motion``, is projected on the same two
     directions and subtracted (the projections of Moffat et al. 1998). Only
-    the tangential components are computed, since seed 004 had no radial
+    the tangential components are computed, since Wang et al. (2022) had no radial
     velocities.
 
     Departures from the seed: the Galactic frame is astropy's, whose north
@@ -218,7 +218,8 @@ def peculiar_tangential_velocity(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 6; Moffat, A. F. J.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars),
+    section 6; Moffat, A. F. J.
     et al. 1998, A&A 331, 949; Schoenrich, R., Binney, J. & Dehnen, W. 2010,
     MNRAS 403, 1829; Kerr, F. J. & Lynden-Bell, D. 1986, MNRAS 221, 1023.
 
@@ -352,7 +353,7 @@ def height_above_plane(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 6, Table 9.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), section 6, Table 9.
 
     Examples
     --------
@@ -373,7 +374,7 @@ def height_above_plane(
 
 
 def astrometry_ok(data=None, *, ruwe="ruwe", max_ruwe: float = MAX_RUWE) -> np.ndarray:
-    """True where Gaia's RUWE is at most ``max_ruwe`` (seed 004: 1.4).
+    """True where Gaia's RUWE is at most ``max_ruwe`` (Wang et al. 2022: 1.4).
 
     A missing (NaN) RUWE fails.
 
@@ -411,7 +412,7 @@ def find_runaways(
     parallax_error="parallax_error",
     random_state=None,
 ) -> Table:
-    """Seed 004's runaway search: RUWE cut, velocities, Maxwellian, threshold.
+    """Wang et al.'s (2022) runaway search: RUWE cut, velocities, Maxwellian, threshold.
 
     Stars with RUWE above ``max_ruwe`` or without a usable distance are kept
     in the output with their ``status`` and are not used in the fit nor
@@ -455,7 +456,7 @@ def find_runaways(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 6.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), section 6.
 
     Examples
     --------

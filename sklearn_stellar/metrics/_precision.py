@@ -1,4 +1,4 @@
-"""Precision at a population prior (seed 000, eq. 4) and detection rate."""
+"""Precision at a population prior (Jing et al. 2024, eq. 4) and detection rate."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def precision_at_prior(
 
         precision = TP / (TP + FP * N_pos / (N_neg * ratio))
 
-    **Seed 000, eq. 4** prints ``Precision = TP / (TP + FP * r * P / T)`` with
+    **Jing et al. (2024), eq. 4** prints ``Precision = TP / (TP + FP * r * P / T)`` with
     "T and P the number of binary and single stars". Read literally (``T`` =
     binaries, ``P`` = singles) the factor is ``r * N_neg / N_pos``, which does
     not match the definition above. It matches only if its ``T`` and ``P`` are
@@ -160,7 +160,8 @@ def precision_at_prior(
 
     References
     ----------
-    Seed 000 (LAMOST LRS binary stars), eq. 4 and Figure 3.
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars),
+    eq. 4 and Figure 3.
 
     Examples
     --------
@@ -185,7 +186,7 @@ def precision_at_prior(
 
 
 def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1):
-    """Precision at a population prior for every threshold (seed 000, Fig. 3).
+    """Precision at a population prior for every threshold (Jing et al. 2024, Fig. 3).
 
     Thresholds are the distinct scores plus one below them all, so the curve
     starts where everything is called positive. Vectorised with sorted scores.
@@ -234,7 +235,7 @@ def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1
 def detection_rate(y_true, y_score, *, threshold: float = 0.5, pos_label=1) -> float:
     """Fraction of the positives scoring above ``threshold`` (recall, TPR).
 
-    Seed 000 reports it on samples that are all positive (known eclipsing
+    Jing et al. (2024) reports it on samples that are all positive (known eclipsing
     binaries: 97%; radial-velocity binaries: 92%), so ``y_true`` may hold
     positives only.
 

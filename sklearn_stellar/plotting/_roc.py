@@ -1,4 +1,4 @@
-"""ROC curve of a binary classifier (seed 000, Fig. 2)."""
+"""ROC curve of a binary classifier (Jing et al. 2024, Fig. 2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class RocDisplay:
     """Receiver operating characteristic: true against false positive rate.
 
     The solid line is the classifier, the dashed diagonal random selection,
-    as in Fig. 2 of seed 000 (AUC 0.949 on its test set). Build it with
+    as in Fig. 2 of Jing et al. (2024) (AUC 0.949 on its test set). Build it with
     :meth:`from_estimator` or :meth:`from_predictions`; they compute the
     curve with :func:`sklearn.metrics.roc_curve` and draw it.
 
@@ -45,7 +45,7 @@ class RocDisplay:
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000, LAMOST LRS binary stars), Figure 2.
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars), Figure 2.
 
     Examples
     --------

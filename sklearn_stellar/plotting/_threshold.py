@@ -1,4 +1,4 @@
-"""Number of spectra and stars above a p_b threshold (seed 000, Fig. 6)."""
+"""Number of spectra and stars above a p_b threshold (Jing et al. 2024, Fig. 6)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _check_series(p_b):
 class ThresholdCountDisplay:
     """How many spectra (and stars) have ``p_b`` above each threshold.
 
-    Fig. 6 of seed 000: for all spectra and for individual stars (a star's
+    Fig. 6 of Jing et al. (2024): for all spectra and for individual stars (a star's
     highest ``p_b``), the number distribution of ``p_b`` (solid, per bin) and
     the number above a threshold ``p_th`` as a function of ``p_th`` (dashed,
     :func:`~sklearn_stellar.catalog.count_above`), on a logarithmic axis.
@@ -59,7 +59,7 @@ class ThresholdCountDisplay:
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000, LAMOST LRS binary stars), Figure 6 and
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars), Figure 6 and
     section 3.3.
 
     Examples

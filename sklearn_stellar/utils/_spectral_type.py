@@ -1,6 +1,6 @@
 """MK spectral types: one parser for every place that reads them.
 
-The MILES table (``paramsMILES_v9.1.txt``), the literature types of seed 004
+The MILES table (``paramsMILES_v9.1.txt``), the literature types of Wang et al. (2022)
 Tables 5-7 and SIMBAD all write Morgan-Keenan types as free text: a class
 letter (or a pair such as ``"OB"``), an optional subtype or subtype range, an
 optional luminosity class, then peculiarity flags (``"B0.5 Iae"``,
@@ -19,7 +19,7 @@ __all__ = [
     "spectral_type_code",
 ]
 
-#: Luminosity classes that seed 004 (section 5.2) excluded from its classical
+#: Luminosity classes that Wang et al. (2022, section 5.2) excluded from its classical
 #: Be candidates: bright giants and supergiants.
 CBE_EXCLUDED_LUMINOSITY_CLASSES = frozenset({"I", "II"})
 
