@@ -21,6 +21,7 @@ network, so an offline build never warns about an unreachable site:
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -95,3 +96,28 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "image_scrapers": ("matplotlib",),
 }
+
+
+# -- constants -------------------------------------------------------------------
+# A public constant is defined in a private module with a ``#:`` comment and
+# re-exported; autodoc looks for the comment in the package's __init__ and would
+# fall back to the docstring of ``int``/``float``. Use the defining comment
+# (or nothing: a constant without one shows its value only).
+def _constant_comment(fullname: str) -> list[str]:
+    package, _, name = fullname.rpartition(".")
+    folder = ROOT / Path(*package.split("."))
+    pattern = re.compile(rf"((?:^[ \t]*#:.*\n)+)^{re.escape(name)}\s*[:=]", re.M)
+    for path in sorted(folder.glob("*.py")):
+        found = pattern.search(path.read_text())
+        if found:
+            return [line.strip()[2:].strip() for line in found.group(1).splitlines()]
+    return []
+
+
+def _document_constants(app, what, name, obj, options, lines):
+    if what == "data" and name.startswith("sklearn_stellar."):
+        lines[:] = _constant_comment(name)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _document_constants)

@@ -40,8 +40,9 @@ logger = logging.getLogger(__name__)
 #: Solar motion (U, V, W) relative to the LSR in km/s, U towards the Galactic
 #: centre (Schoenrich, Binney & Dehnen 2010), as adopted by Wang et al. (2022).
 SOLAR_MOTION = (11.10, 12.24, 7.25)
-#: Sun's Galactocentric distance (kpc) and the flat rotation speed (km/s).
+#: Sun's Galactocentric distance (kpc).
 R0 = 8.5
+#: Flat rotation speed of the Galactic disk (km/s).
 VC = 220.0
 #: Sun's height above the Galactic plane in pc (Humphreys & Larsen 1995).
 Z_SUN = 20.5
