@@ -36,9 +36,9 @@ _TYPE = re.compile(
 
 @dataclass(frozen=True)
 class SpectralType:
-    """A parsed MK type.
+    """A parsed MK type, as returned by :func:`parse_spectral_type`.
 
-    Attributes
+    Parameters
     ----------
     text : str
         The input, unchanged.
@@ -53,6 +53,15 @@ class SpectralType:
         {"I"}); empty when the type gives none.
     peculiarities : str
         What follows the luminosity class (``"e"``, ``"((f))"``, ``"pe_sh"``).
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils import parse_spectral_type
+    >>> parsed = parse_spectral_type("B2IVe")
+    >>> parsed.letters, parsed.code_range, parsed.peculiarities
+    ('B', (12.0, 12.0), 'e')
+    >>> sorted(parsed.luminosity_classes)
+    ['IV']
     """
 
     text: str
