@@ -231,6 +231,7 @@ def crossmatch_id(
     Parameters
     ----------
     data : Table, mapping, DataFrame or 1-D array of identifiers
+        The sample; a table needs the ``key`` column.
     catalog : Table, mapping, DataFrame or 1-D array of identifiers
         Identifiers must be unique in the catalog.
     key : str, default="source_id"

@@ -186,7 +186,8 @@ def peculiar_tangential_velocity(
         Proper motion ``mu_alpha* = mu_alpha cos(dec)`` and ``mu_delta``,
         mas/yr.
     parallax : str or array-like, default="parallax"
-        mas. Non-positive or missing parallaxes give NaN velocities.
+        Parallax in mas. Non-positive or missing parallaxes give NaN
+        velocities.
     distance : str or array-like, default=None
         Distance in pc (e.g. Bailer-Jones et al. 2021) used instead of
         ``1 / parallax``.
@@ -338,10 +339,11 @@ def height_above_plane(
     Parameters
     ----------
     data : Table, mapping or DataFrame, default=None
+        Gaia columns; None when the inputs below are arrays.
     ra, dec : str or array-like, default="ra", "dec"
         ICRS position, degrees.
     parallax : str or array-like, default="parallax"
-        mas; ``r = 1 / parallax`` (NaN for a non-positive parallax).
+        Parallax in mas; ``r = 1 / parallax`` (NaN for a non-positive parallax).
     distance : str or array-like, default=None
         Distance in pc used instead of the parallax.
     z_sun : float, default=20.5
@@ -350,7 +352,7 @@ def height_above_plane(
     Returns
     -------
     ndarray of shape (n_stars,)
-        pc.
+        Height above the Galactic plane in pc.
 
     References
     ----------
@@ -378,6 +380,20 @@ def astrometry_ok(data=None, *, ruwe="ruwe", max_ruwe: float = MAX_RUWE) -> np.n
     """True where Gaia's RUWE is at most ``max_ruwe`` (Wang et al. 2022: 1.4).
 
     A missing (NaN) RUWE fails.
+
+    Parameters
+    ----------
+    data : Table, mapping or DataFrame, default=None
+        Gaia columns; None when ``ruwe`` is an array.
+    ruwe : str or array-like, default="ruwe"
+        RUWE column name or values.
+    max_ruwe : float, default=1.4
+        Largest RUWE kept.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_stars,)
+        True where the astrometric solution is kept.
 
     Examples
     --------
@@ -425,10 +441,18 @@ def find_runaways(
     ----------
     data : Table, mapping or DataFrame, default=None
         Gaia columns; None when the inputs are arrays.
-    ra, dec, pmra, pmdec, parallax, distance
-        As in :func:`peculiar_tangential_velocity`.
+    ra, dec : str or array-like, default="ra", "dec"
+        ICRS position in degrees, as in :func:`peculiar_tangential_velocity`.
+    pmra, pmdec : str or array-like, default="pmra", "pmdec"
+        Proper motion in mas/yr, as in :func:`peculiar_tangential_velocity`.
+    parallax : str or array-like, default="parallax"
+        Parallax in mas.
     ruwe : str or array-like, default="ruwe"
+        Gaia's renormalised unit weight error, column name or values.
+    distance : str or array-like, default=None
+        Distance in pc used instead of ``1 / parallax``.
     max_ruwe : float, default=1.4
+        Largest RUWE kept (:func:`astrometry_ok`).
     fraction : float, default=0.01
         Runaway limit where the fit falls to this fraction of its peak.
     bin_width : float, default=1.0
@@ -436,10 +460,17 @@ def find_runaways(
     threshold : float, default=None
         A fixed runaway limit in km/s (e.g. the seed's 24) instead of a fit.
     z_sun : float, default=20.5
-        pc, for the ``z`` column.
-    n_draws, pmra_error, pmdec_error, parallax_error, random_state
-        Monte Carlo uncertainties, as in :func:`peculiar_tangential_velocity`
-        (none by default).
+        Sun's height above the plane in pc, for the ``z`` column.
+    n_draws : int, default=0
+        Monte Carlo draws for the uncertainties, as in
+        :func:`peculiar_tangential_velocity`; 0 computes none.
+    pmra_error, pmdec_error : str or array-like, default="pmra_error", "pmdec_error"
+        Gaia's 1-sigma proper-motion errors (mas/yr); read only when
+        ``n_draws > 0``.
+    parallax_error : str or array-like, default="parallax_error"
+        Gaia's 1-sigma parallax error (mas); read only when ``n_draws > 0``.
+    random_state : int, RandomState or None, default=None
+        Seed of the draws.
 
     Returns
     -------

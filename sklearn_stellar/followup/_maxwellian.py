@@ -24,6 +24,20 @@ def maxwellian(v, a, b):
 
     Its peak is at ``v = b`` with value ``a b^2 / e``.
 
+    Parameters
+    ----------
+    v : float or array-like
+        Speed in km/s.
+    a : float
+        Amplitude, in counts per (km/s)^2 (per bin of the fitted histogram).
+    b : float
+        Scale in km/s (the most probable speed).
+
+    Returns
+    -------
+    float or ndarray
+        ``f(v)``, shaped like ``v``.
+
     Examples
     --------
     >>> from sklearn_stellar.followup import maxwellian
@@ -61,7 +75,7 @@ def runaway_threshold(b, *, fraction: float = 0.01):
     Returns
     -------
     float or ndarray
-        km/s.
+        The runaway limit in km/s.
 
     Raises
     ------
@@ -106,7 +120,7 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
     v : array-like of shape (n_stars,)
         Speeds in km/s, finite and >= 0; at least 3.
     bin_width : float, default=1.0
-        km/s.
+        Histogram bin width in km/s.
     method : {"histogram", "moments"}, default="histogram"
 
     Returns

@@ -42,9 +42,9 @@ def redshift_to_rv(z, z_err=None):
     Returns
     -------
     rv : ndarray
-        km/s.
+        Radial velocity in km/s.
     rv_err : ndarray or None
-        km/s; None when ``z_err`` is None.
+        Its uncertainty in km/s; None when ``z_err`` is None.
 
     Raises
     ------
@@ -104,9 +104,14 @@ def rv_variability(
         The classifier's binary probability per spectrum. A star gets the
         highest of its values, as Jing et al. (2024) does for its catalog (section
         3.3; section 3.2 does not say).
-    binary_delta, single_delta : float, default=25.0, 5.0
-        Thresholds on ``delta_rv_max`` in km/s.
-    binary_min_epochs, single_min_epochs : int, default=2, 4
+    binary_delta : float, default=25.0
+        Threshold on ``delta_rv_max`` (km/s) above which a star is an RV binary.
+    binary_min_epochs : int, default=2
+        Fewest epochs for a star to be called an RV binary.
+    single_delta : float, default=5.0
+        Threshold on ``delta_rv_max`` (km/s) below which a star is RV single.
+    single_min_epochs : int, default=4
+        Fewest epochs for a star to be called RV single.
 
     Returns
     -------

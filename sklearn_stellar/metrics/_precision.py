@@ -146,6 +146,7 @@ def precision_at_prior(
     Returns
     -------
     float
+        The precision expected in the target population, in [0, 1].
 
     Raises
     ------
@@ -156,7 +157,9 @@ def precision_at_prior(
 
     See Also
     --------
-    precision_at_prior_curve, make_precision_at_prior_scorer, detection_rate
+    precision_at_prior_curve : The same for every threshold.
+    make_precision_at_prior_scorer : A scorer for model selection.
+    detection_rate : The true-positive rate alone.
 
     References
     ----------
@@ -193,8 +196,14 @@ def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1
 
     Parameters
     ----------
-    y_true, y_score, ratio, pos_label
-        As in :func:`precision_at_prior`.
+    y_true : array-like of shape (n_samples,)
+        Binary labels.
+    y_score : array-like of shape (n_samples,)
+        Score or probability of the positive class (``p_b``).
+    ratio : float, default=0.5
+        Positives per negative in the target population.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
 
     Returns
     -------
@@ -203,6 +212,7 @@ def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1
     tpr : ndarray of shape (n_thresholds,)
         Detection rate at each threshold.
     fpr : ndarray of shape (n_thresholds,)
+        False-positive rate at each threshold.
     thresholds : ndarray of shape (n_thresholds,)
         Increasing; a sample counts as positive when its score is ``>`` it.
 
@@ -239,6 +249,22 @@ def detection_rate(y_true, y_score, *, threshold: float = 0.5, pos_label=1) -> f
     binaries: 97%; radial-velocity binaries: 92%), so ``y_true`` may hold
     positives only.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels; may hold positives only.
+    y_score : array-like of shape (n_samples,)
+        Score or probability of the positive class (``p_b``).
+    threshold : float, default=0.5
+        A sample is detected when ``y_score > threshold``.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    float
+        Detected positives over all positives, in [0, 1].
+
     Examples
     --------
     >>> from sklearn_stellar.metrics import detection_rate
@@ -254,6 +280,21 @@ def make_precision_at_prior_scorer(
     *, threshold: float = 0.5, ratio: float = 0.5, pos_label=1
 ):
     """Scorer for ``GridSearchCV(scoring=...)`` using ``predict_proba``.
+
+    Parameters
+    ----------
+    threshold : float, default=0.5
+        Probability above which a sample is called positive.
+    ratio : float, default=0.5
+        Positives per negative in the target population.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    callable
+        A scikit-learn scorer ``scorer(estimator, X, y)`` returning
+        :func:`precision_at_prior` of ``predict_proba``'s positive column.
 
     Examples
     --------

@@ -106,7 +106,7 @@ class BeResNet18(BaseSpectrumClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and augmentation.
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Attributes
     ----------

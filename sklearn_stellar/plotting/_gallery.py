@@ -146,6 +146,7 @@ class HalphaGalleryDisplay:
         Returns
         -------
         self : HalphaGalleryDisplay
+            This display, drawn (its figure and axes are set).
         """
         plt = check_matplotlib("HalphaGalleryDisplay.plot")
         n = len(self.images)
@@ -221,8 +222,10 @@ class HalphaGalleryDisplay:
             Draw the first ``max_images`` rows of X only.
         proba_name : str, default="P(Be)"
             Name of the probability in the titles.
-        ax, **kwargs
+        ax : array-like of matplotlib Axes, default=None
             As in :meth:`plot`.
+        **kwargs : dict
+            Passed to :meth:`plot`.
 
         Returns
         -------
@@ -278,8 +281,10 @@ class HalphaGalleryDisplay:
             True labels, shown in the titles.
         proba_name : str, default="P(Be)"
             Name of the probability in the titles.
-        ax, **kwargs
+        ax : array-like of matplotlib Axes, default=None
             As in :meth:`plot`.
+        **kwargs : dict
+            Passed to :meth:`plot`.
 
         Returns
         -------

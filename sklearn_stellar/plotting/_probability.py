@@ -123,6 +123,7 @@ class BinaryProbabilityDisplay:
         Returns
         -------
         self : BinaryProbabilityDisplay
+            This display, drawn (its figure and axes are set).
         """
         ax, fig = get_axes(ax, "BinaryProbabilityDisplay.plot")
         pos_name, neg_name = self.class_names
@@ -171,13 +172,23 @@ class BinaryProbabilityDisplay:
         Parameters
         ----------
         estimator : fitted classifier with ``predict_proba``
+            The classifier whose positive-class probability is shown.
         X : array-like of shape (n_samples, n_features)
+            Spectra (the estimator's input).
         y : array-like of shape (n_samples,)
             True labels, two classes.
         pos_label : label, default=None
             Positive class; None means the last of ``estimator.classes_``.
-        ratio, bins, density, class_names, ax
-            As in :meth:`from_predictions`.
+        ratio : float, default=0.5
+            Positives per negative in the target population.
+        bins : int or array-like, default=20
+            Number of bins or the bin edges.
+        density : bool, default=True
+            Normalise each histogram to unit area.
+        class_names : tuple of str, default=("binary", "single")
+            Legend names of the positive and the negative class.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
 
         Returns
         -------
@@ -229,6 +240,7 @@ class BinaryProbabilityDisplay:
         class_names : tuple of str, default=("binary", "single")
             Legend names of the positive and the negative class.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
 
         Returns
         -------

@@ -41,7 +41,7 @@ class RocDisplay:
 
     See Also
     --------
-    sklearn.metrics.RocCurveDisplay : scikit-learn's display of the same curve.
+    sklearn.metrics.RocCurveDisplay : Scikit-learn's display of the same curve.
 
     References
     ----------
@@ -83,6 +83,7 @@ class RocDisplay:
         Returns
         -------
         self : RocDisplay
+            This display, drawn (its figure and axes are set).
         """
         ax, fig = get_axes(ax, "RocDisplay.plot")
         name = self.name if name is None else name
@@ -126,6 +127,7 @@ class RocDisplay:
         name : str, default=None
             Legend name; None uses the estimator's class name.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
         **kwargs : dict
             Passed to :meth:`plot`.
 
@@ -156,6 +158,7 @@ class RocDisplay:
         name : str, default=None
             Legend name.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
         **kwargs : dict
             Passed to :meth:`plot`.
 

@@ -79,10 +79,12 @@ def spectral_type_code(letter: str, subtype: float = 0.0) -> float:
     letter : str
         One of O, B, A, F, G, K, M.
     subtype : float, default=0.0
+        Subtype in [0, 10) (``2.5`` for B2.5).
 
     Returns
     -------
     float
+        The position on the O0 = 0, B0 = 10, ... axis.
 
     Raises
     ------
@@ -133,6 +135,7 @@ def parse_spectral_type(text) -> SpectralType | None:
     Returns
     -------
     SpectralType or None
+        The parsed type; None when ``text`` is not an MK type.
 
     Examples
     --------

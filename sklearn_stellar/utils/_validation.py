@@ -30,6 +30,7 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
     Returns
     -------
     wavelength : ndarray of shape (n_pixels,)
+        The grid as a float64 array.
 
     Raises
     ------
@@ -80,6 +81,23 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
 
 def check_window(window, *, name="window"):
     """Validate a wavelength interval ``(lo, hi)`` in Angstrom with ``lo < hi``.
+
+    Parameters
+    ----------
+    window : pair of float
+        ``(lo, hi)`` in Angstrom; both finite.
+    name : str, default="window"
+        Argument name used in the error message.
+
+    Returns
+    -------
+    tuple of float
+        ``(lo, hi)`` as Python floats.
+
+    Raises
+    ------
+    ValueError
+        If ``window`` is not a pair of finite numbers with ``lo < hi``.
 
     Examples
     --------
