@@ -113,8 +113,8 @@ class EWFilter(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn_stellar.lines.equivalent_width : the measurement.
-    QColorFilter : the photometric late-type rejection that follows it.
+    sklearn_stellar.lines.equivalent_width : The measurement.
+    QColorFilter : The photometric late-type rejection that follows it.
 
     References
     ----------
@@ -172,11 +172,14 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
-        y : ignored
+            Fluxes on the filter's wavelength grid.
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : EWFilter
+            The fitted filter.
 
         Raises
         ------
@@ -217,6 +220,11 @@ class EWFilter(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Equivalent width (Angstrom) of each spectrum in each cut's window.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the filter's wavelength grid.
+
         Returns
         -------
         ew : ndarray of shape (n_spectra, n_cuts)
@@ -256,12 +264,14 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the filter's wavelength grid.
         measurements : ndarray of shape (n_spectra, n_cuts), default=None
             Output of :meth:`transform` on the same X, to avoid measuring twice.
 
         Returns
         -------
         mask : ndarray of shape (n_spectra,), dtype=bool
+            True for the rows that pass every cut.
         """
         ew = self.transform(X) if measurements is None else measurements
         low, high = self.get_cut_bounds().T
@@ -282,7 +292,18 @@ class EWFilter(TransformerMixin, BaseEstimator):
         return np.array([(low, high) for _, low, high in _check_cuts(self.cuts)])
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``ew_<lo>_<hi>`` of the cut windows (air, Angstrom)."""
+        """Get the names ``ew_<lo>_<hi>`` of the cut windows (air, Angstrom).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the names depend on the fitted parameters only.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per cut, in cut order.
+        """
         check_is_fitted(self)
         return np.asarray(
             [f"ew_{lo:g}_{hi:g}" for (lo, hi), _, _ in _check_cuts(self.cuts)],

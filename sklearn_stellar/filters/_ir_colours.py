@@ -37,6 +37,7 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_stars, 4)
+        Dereddened J, H, Ks, W1 magnitudes.
 
     Examples
     --------
@@ -85,10 +86,12 @@ def classify_ir_colours(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     ebv : float or array-like of shape (n_stars,)
         E(B-V).
     r_v : float, default=3.1
+        Ratio of total to selective extinction (positive).
 
     Returns
     -------
     labels : ndarray of shape (n_stars,), dtype=object
+        One class label per star (see above).
 
     Examples
     --------

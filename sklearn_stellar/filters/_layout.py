@@ -43,6 +43,7 @@ def stack_photometry(flux, photometry) -> np.ndarray:
     Returns
     -------
     X : ndarray of shape (n_spectra, n_pixels + n_bands)
+        The fluxes followed by the photometry columns.
 
     Raises
     ------
