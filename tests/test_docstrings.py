@@ -63,8 +63,6 @@ PUBLIC = _public_objects()
 KNOWN_GAPS: dict[str, set[str]] = {
     "catalog.binary_probability": {"RT03"},
     "catalog.count_above": {"PR01", "RT01"},
-    "datasets.get_data_home": {"RT03"},
-    "io.LamostSpectra": {"GL07"},
     "io.default_grid": {"RT03"},
     "io.spectra_to_array": {"RT04"},
     "lines.EWTransformer": {"SA03"},
@@ -72,19 +70,13 @@ KNOWN_GAPS: dict[str, set[str]] = {
     "lines.EWTransformer.transform": {"PR07"},
     "lines.EWTransformer.get_feature_names_out": {"PR01", "RT01", "SS05"},
     "lines.bartlett_width": {"PR01", "RT01"},
-    "pipelines.make_be_pipeline": {"PR08", "SA03"},
-    "pipelines.make_binary_pipeline": {"PR08", "SA03"},
     "preprocessing.ContinuumNormalizer.fit": {"RT03"},
     "preprocessing.ContinuumNormalizer.fit_transform": {"RT03"},
     "preprocessing.ContinuumNormalizer.continuum": {"RT03"},
     "preprocessing.HalphaRasterizer.fit": {"RT03"},
     "preprocessing.HalphaRasterizer.get_feature_names_out": {"RT03", "SS05"},
-    "preprocessing.air_to_vacuum": {"PR01", "RT01"},
-    "preprocessing.log_linear_grid": {"RT01"},
     "preprocessing.normalize_continuum": {"PR04"},
-    "preprocessing.pixel_edges": {"RT03", "SS05"},
     "preprocessing.resample": {"SA03"},
-    "preprocessing.to_medium": {"PR01", "RT01"},
 }
 
 

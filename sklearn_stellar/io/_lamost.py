@@ -53,6 +53,14 @@ class LamostSpectra(SpectrumList):
     per spectrum (LRS: one per file; MRS: one per arm per exposure, coadds
     included), in file order then extension order.
 
+    Parameters
+    ----------
+    spectra : iterable of specutils.Spectrum, default=()
+        The spectra read.
+    files : astropy.table.Table or None, default=None
+        The account of the input files (see ``files`` above); None gives an
+        empty table.
+
     Attributes
     ----------
     files : astropy.table.Table
@@ -64,14 +72,6 @@ class LamostSpectra(SpectrumList):
         ``"failed"`` (``reason`` says why: missing, broken link, folder, named
         pipe or device, empty, truncated, corrupt, not LAMOST). A ``"read"``
         file whose reason is not empty had some spectra left out as empty.
-
-    Parameters
-    ----------
-    spectra : iterable of specutils.Spectrum, default=()
-        The spectra read.
-    files : astropy.table.Table or None, default=None
-        The account of the input files (see ``files`` above); None gives an
-        empty table.
 
     Examples
     --------

@@ -139,7 +139,7 @@ def make_be_pipeline(
     random_state : int, RandomState instance or None, default=None
         Seeds the network (initialisation, shuffling, augmentation).
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Returns
     -------
@@ -153,8 +153,8 @@ def make_be_pipeline(
 
     See Also
     --------
-    make_binary_pipeline : the Jing et al. (2024) recipe.
-    sklearn_stellar.datasets.make_be_spectra : a training set.
+    make_binary_pipeline : The Jing et al. (2024) recipe.
+    sklearn_stellar.datasets.make_be_spectra : A training set.
 
     References
     ----------

@@ -79,7 +79,7 @@ def make_binary_pipeline(
     random_state : int, RandomState instance or None, default=None
         Seeds the oversampler and the network.
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Returns
     -------
@@ -88,8 +88,8 @@ def make_binary_pipeline(
 
     See Also
     --------
-    make_be_pipeline : the Wang et al. (2022) recipe.
-    sklearn_stellar.datasets.make_binary_spectra : a training set.
+    make_be_pipeline : The Wang et al. (2022) recipe.
+    sklearn_stellar.datasets.make_binary_spectra : A training set.
 
     References
     ----------
