@@ -22,7 +22,7 @@ HALPHA_VACUUM = 6564.61
 
 
 def _dense(wave, flux, ivar, scale):
-    """Paper 000 eq. (1)-(2) with the full P x P weight matrix (the reference)."""
+    """Jing et al. (2024) eqs. 1-2 with the full P x P weight matrix (reference)."""
     w = np.exp(-(((wave[:, None] - wave[None, :]) / scale) ** 2))
     ok = np.isfinite(flux)
     weight = np.where(ok, ivar, 0.0)

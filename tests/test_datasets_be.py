@@ -122,7 +122,7 @@ def test_blue_arm_comes_first_and_is_early_type():
     assert w[0] == pytest.approx(4950.0) and np.all(np.diff(w) > 0)
     n_blue = w.size - red.wavelength.size
     assert w[n_blue - 1] < 5350.01 and w[n_blue] == pytest.approx(6300.0)
-    # Same stars and labels; Mg b of O/B/A stars passes seed 004's late-type cut.
+    # Same stars and labels; Mg b of O/B/A stars passes the Wang et al. (2022) cut.
     np.testing.assert_array_equal(d.target, red.target)
     np.testing.assert_array_equal(d.groups, red.groups)
     norm = ContinuumNormalizer(wavelength=w, method="spline", knot_spacing=100.0)
@@ -196,7 +196,7 @@ def test_unparsable_miles_types_are_none():
 
 
 def test_no_bright_giant_or_supergiant_hosts(data_home):
-    # Seed 004 (section 5.1) left luminosity classes I and II out of its
+    # Wang et al. (2022, section 5.1) left luminosity classes I and II out of its
     # classical Be candidates; the hosts follow it. Checked against the
     # published table read here on its own: column 36-50 is SpT.
     from sklearn_stellar.datasets._be_stars import _load_hot_stars
@@ -242,7 +242,7 @@ def test_peak_significance_measures_a_bump_against_the_smoothed_noise():
 
 
 def test_emission_is_detectable(be_data):
-    # Seed 004 section 4.1.1: a Be star of the sample shows an H-alpha peak
+    # Wang et al. (2022) section 4.1.1: a Be star of the sample shows an H-alpha peak
     # its smoothed peak search finds. Every emission morphology clears the
     # floor; non-Be spectra get no peak value.
     from sklearn_stellar.datasets._be_disks import (

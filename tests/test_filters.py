@@ -75,13 +75,13 @@ def miles(data_home, miles_teff):
         [fits.getdata(folder / f"MILES_res2.50_star_m{i:04d}V.fits") for i in ids]
     )
     wave = 3540.5 + 0.9 * np.arange(flux.shape[1])
-    # 5000-6800 A holds both seed 004 windows (Mg b, H-alpha).
+    # 5000-6800 A holds both Wang et al. (2022) windows (Mg b, H-alpha).
     cols = (wave > 5000) & (wave < 6800)
     good = (flux > 0).all(axis=1)
     return wave[cols], flux[good][:, cols], np.array([teff[i] for i in ids])[good]
 
 
-# Seed 004 Table 7: the first ten new classical Be stars, real 2MASS/WISE
+# Wang et al. (2022) Table 7: the first ten new classical Be stars, real 2MASS/WISE
 # magnitudes (J, H, K, W1) and E(B-V).
 TABLE7 = np.array(
     [
@@ -515,7 +515,7 @@ def test_ew_filter_on_lamost_mrs_blue_and_red_arms(data_home):
     assert len(blue) == len(red) >= 3
     xb, wb = spectra_to_array(blue)
     xr, wr = spectra_to_array(red)
-    # The library's NaN-aware spline pseudo-continuum (seed 004): the coadds'
+    # The library's NaN-aware spline pseudo-continuum (Wang et al. 2022): the coadds'
     # dead pixels are NaN and a running-maximum filter would smear them.
     nb = ContinuumNormalizer(wavelength=wb, method="spline").fit_transform(xb)
     nr = ContinuumNormalizer(wavelength=wr, method="spline").fit_transform(xr)

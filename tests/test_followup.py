@@ -225,7 +225,7 @@ def test_crossmatch_id_keeps_every_row(ids, catalog_ids):
 
 
 # ---------------------------------------------------------------- spectral types
-# Seed 004 Table 5 (Oe stars): the two O9 stars are in its Table 7 of new
+# Wang et al. (2022) Table 5 (Oe stars): the two O9 stars are in its Table 7 of new
 # classical Be stars, the earlier ones are not: "later than O8" is strict.
 TABLE5 = {
     "O9 III": True,
@@ -246,7 +246,7 @@ def test_spectral_type_cut_on_seed_004_tables():
 
 
 def test_seed_004_table_7_passes_the_type_and_ir_tests():
-    # The first ten new classical Be stars of seed 004 Table 7: type, J, H,
+    # The first ten new classical Be stars of Wang et al. (2022) Table 7: type, J, H,
     # Ks, W1 (AllWISE/2MASS mag) and E(B-V). Both tests of sections 5.2 and
     # 5.3 must keep every one; the IR test is the library's existing
     # filters.classify_ir_colours, not a second copy.
@@ -641,7 +641,7 @@ def test_height_above_plane_and_ruwe():
 
 
 def test_runaway_threshold_of_the_seed():
-    # Seed 004: b = 8.701 km/s, limit at ~1 % of the peak -> 24 km/s.
+    # Wang et al. (2022): b = 8.701 km/s, limit at ~1 % of the peak -> 24 km/s.
     v = runaway_threshold(8.701)
     assert round(v) == 24
     np.testing.assert_allclose(

@@ -363,7 +363,7 @@ def test_bartlett_widths_follow_table_1():
 
 
 def test_paper_examples_widths():
-    # Seed 004 Figure 3: S/N 13 -> 15 px, S/N 50 -> 9 px.
+    # Wang et al. (2022) Figure 3: S/N 13 -> 15 px, S/N 50 -> 9 px.
     assert bartlett_width([13, 50]).tolist() == [15, 9]
 
 
@@ -387,7 +387,7 @@ def test_known_emission_stars_have_a_central_peak(miles):
 
 
 def test_weak_emission_inside_absorption_is_found(miles):
-    """Seed 004's hard case: an emission core on a broad absorption line."""
+    """Wang et al.'s (2022) hard case: an emission core on a broad absorption line."""
     wave, flux, teff, ids = miles
     keep = (teff >= 12000) & ~np.isin(ids, EMISSION_STARS)
     hot = _normalise(flux[keep], wave)

@@ -1,4 +1,4 @@
-"""Tests for sklearn_stellar.metrics: precision at a prior (seed 000 eq. 4)."""
+"""Tests for sklearn_stellar.metrics: precision at a prior (Jing et al. 2024, eq. 4)."""
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from sklearn_stellar.metrics import (
 
 
 def _eq4_as_printed(tp, fp, t, p, r):
-    """Seed 000 eq. 4 exactly as printed: TP / (TP + FP * r * P / T)."""
+    """Jing et al. (2024) eq. 4 exactly as printed: TP / (TP + FP * r * P / T)."""
     return tp / (tp + fp * r * p / t)
 
 
@@ -34,7 +34,7 @@ def test_hand_computed_value():
 
 def test_eq4_matches_only_with_t_and_p_swapped_and_r_inverted():
     rng = np.random.default_rng(1)
-    y = np.r_[np.ones(300, int), np.zeros(5000, int)]  # like seed 000's test set
+    y = np.r_[np.ones(300, int), np.zeros(5000, int)]  # Jing et al. 2024's test set
     score = np.clip(rng.normal(0.75 * y + 0.2, 0.2), 0, 1)
     called = score > 0.5
     tp, fp = called[y == 1].sum(), called[y == 0].sum()

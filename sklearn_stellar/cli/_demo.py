@@ -1,9 +1,9 @@
 """``sklearn-stellar demo``: the whole way from survey files to a catalog.
 
-Trains a small binary model (seed 000 recipe) and a small Be model (seed 004
-recipe) on the built-in training sets, scores each on its held-out split,
-classifies every real LAMOST file in the data home with both, and writes the
-model files, the two catalogs, the per-star table and the figures. The
+Trains a small binary model (Jing et al. 2024 recipe) and a small Be model
+(Wang et al. 2022 recipe) on the built-in training sets, scores each on its
+held-out split, classifies every real LAMOST file in the data home with both,
+and writes the model files, the two catalogs, the per-star table and the figures. The
 networks are small on purpose (minutes on 2 CPU cores); ``sklearn-stellar
 train`` builds full-size ones.
 """

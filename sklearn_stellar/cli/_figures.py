@@ -35,7 +35,7 @@ def _save(display, path, plt):
 
 
 def evaluation_figures(y_true, scores, path, labels) -> list:
-    """ROC curve (seed 000 Fig. 2) and the probabilities by class with the
+    """ROC curve (Jing et al. 2024, Fig. 2) and the probabilities by class with the
     precision at a 1:2 prior (Fig. 3); returns the files written."""
     from ..plotting import BinaryProbabilityDisplay, RocDisplay
 
@@ -54,7 +54,7 @@ def evaluation_figures(y_true, scores, path, labels) -> list:
 
 
 def catalog_figure(table, path, title) -> list:
-    """Spectra (and stars) above each probability threshold (seed 000 Fig. 6)."""
+    """Spectra (and stars) above each threshold (Jing et al. 2024, Fig. 6)."""
     from ..plotting import ThresholdCountDisplay
 
     plt = _pyplot()
@@ -70,7 +70,7 @@ def catalog_figure(table, path, title) -> list:
 
 
 def gallery_figure(model, X, y, path, positive) -> list:
-    """H-alpha images the network saw, with their P(Be) (seed 004 Figs. 4-6)."""
+    """H-alpha images the network saw, with P(Be) (Wang et al. 2022, Figs. 4-6)."""
     import warnings
 
     from ..filters import FilterRejectionWarning

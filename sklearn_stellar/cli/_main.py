@@ -31,7 +31,26 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the command line; returns the process exit status."""
+    """Run the command line; returns the process exit status.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after the program name (``["predict", "model.zip",
+        "spectra/", "-o", "catalog.fits"]``); None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 after a user-facing error (a missing file, a bad
+        value), which is printed to stderr in one line without a traceback.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.cli import main
+    >>> main(["predict", "missing.model", "spectra/", "-o", "catalog.fits"])
+    2
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # recorded in model files' provenance

@@ -1,6 +1,6 @@
 """Single and composite-binary spectra built from the MILES stellar library.
 
-The seed paper (Jing et al. 2024, §2.1) trains on LAMOST spectra labelled from
+The paper (Jing et al. 2024, §2.1) trains on LAMOST spectra labelled from
 Gaia/2MASS photometry. Those labels are not available here, so this module
 builds a stand-in from real library spectra: single main-sequence stars and
 main-sequence + main-sequence composites with intermediate mass ratios,

@@ -33,6 +33,7 @@ def get_data_home(data_home=None):
     Returns
     -------
     pathlib.Path
+        The first candidate folder that exists.
 
     Raises
     ------

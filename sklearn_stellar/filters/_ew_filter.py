@@ -1,4 +1,4 @@
-"""Early-type selection by equivalent-width cuts (seed 004, section 3)."""
+"""Early-type selection by equivalent-width cuts (Wang et al. 2022, section 3)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..utils._validation import validate_named_data
 
 __all__ = ["EWFilter"]
 
-#: Seed 004 section 3: keep EW(H-alpha, 6548-6578 A) < 10 A and
+#: Wang et al. (2022) section 3: keep EW(H-alpha, 6548-6578 A) < 10 A and
 #: EW(Mg I b, 5160-5193 A) < 1.2 A (windows in air).
 DEFAULT_CUTS = (((6548.0, 6578.0), None, 10.0), ((5160.0, 5193.0), None, 1.2))
 
@@ -63,7 +63,7 @@ def _check_cuts(cuts):
 class EWFilter(TransformerMixin, BaseEstimator):
     """Keep spectra whose equivalent widths lie inside given ranges.
 
-    The defaults reproduce seed 004's removal of hidden late-type stars: keep
+    The defaults reproduce Wang et al.'s (2022) removal of hidden late-type stars: keep
     ``EW(H-alpha, 6548-6578 A) < 10 A`` and ``EW(Mg I b, 5160-5193 A) < 1.2 A``
     (metal lines grow towards late types). A row passes when
     ``min < EW < max`` for every cut; a NaN EW (no valid pixel in a window)
@@ -86,7 +86,7 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Medium of ``wavelength``; windows are in air and converted.
     cuts : sequence of (window, min, max), default=None
         Windows ``(lo, hi)`` in air Angstrom with EW bounds in Angstrom (``None``
-        for unbounded). ``None`` means the seed 004 cuts above.
+        for unbounded). ``None`` means the Wang et al. (2022) cuts above.
     continuum : float, default=1.0
         Continuum level of the flux the EWs are measured on.
     normalizer : transformer, default=None
@@ -115,12 +115,13 @@ class EWFilter(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn_stellar.lines.equivalent_width : the measurement.
-    QColorFilter : the photometric late-type rejection that follows it.
+    sklearn_stellar.lines.equivalent_width : The measurement.
+    QColorFilter : The photometric late-type rejection that follows it.
 
     References
     ----------
-    Seed 004 (LAMOST MRS Be stars), section 3; Cohen et al. 1998 (H-alpha
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars),
+    section 3; Cohen et al. 1998 (H-alpha
     window); Worthey et al. 1994 (Mg b bandpass).
 
     Examples
@@ -173,11 +174,14 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
-        y : ignored
+            Fluxes on the filter's wavelength grid.
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : EWFilter
+            The fitted filter.
 
         Raises
         ------
@@ -218,6 +222,11 @@ class EWFilter(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Equivalent width (Angstrom) of each spectrum in each cut's window.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the filter's wavelength grid.
+
         Returns
         -------
         ew : ndarray of shape (n_spectra, n_cuts)
@@ -257,12 +266,14 @@ class EWFilter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the filter's wavelength grid.
         measurements : ndarray of shape (n_spectra, n_cuts), default=None
             Output of :meth:`transform` on the same X, to avoid measuring twice.
 
         Returns
         -------
         mask : ndarray of shape (n_spectra,), dtype=bool
+            True for the rows that pass every cut.
         """
         ew = self.transform(X) if measurements is None else measurements
         low, high = self.get_cut_bounds().T
@@ -283,7 +294,18 @@ class EWFilter(TransformerMixin, BaseEstimator):
         return np.array([(low, high) for _, low, high in _check_cuts(self.cuts)])
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``ew_<lo>_<hi>`` of the cut windows (air, Angstrom)."""
+        """Get the names ``ew_<lo>_<hi>`` of the cut windows (air, Angstrom).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the names depend on the fitted parameters only.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per cut, in cut order.
+        """
         check_is_fitted(self)
         return np.asarray(
             [f"ew_{lo:g}_{hi:g}" for (lo, hi), _, _ in _check_cuts(self.cuts)],

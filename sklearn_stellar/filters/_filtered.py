@@ -93,9 +93,9 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
 
     See Also
     --------
-    stack_photometry : build X from flux and photometry.
-    EWFilter, QColorFilter : the seed 004 selection filters.
-    sklearn_stellar.pipelines.make_be_pipeline : the seed 004 recipe.
+    stack_photometry : Build X from flux and photometry.
+    EWFilter, QColorFilter : The Wang et al. (2022) selection filters.
+    sklearn_stellar.pipelines.make_be_pipeline : The Wang et al. (2022) recipe.
 
     Examples
     --------
@@ -143,11 +143,33 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         self.negative_label = negative_label
 
     def get_params(self, deep=True):
-        """Parameters, with each filter's as ``<name>__<param>``."""
+        """Get parameters, with each filter's as ``<name>__<param>``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the parameters of the filters and of ``estimator``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
         return self._get_params("filters", deep=deep)
 
     def set_params(self, **params):
-        """Set parameters, including ``<filter name>__<param>``."""
+        """Set parameters, including ``<filter name>__<param>``.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names (``q__threshold``, ``estimator__lr``) and values.
+
+        Returns
+        -------
+        self : FilteredClassifier
+            This estimator.
+        """
         self._set_params("filters", **params)
         return self
 
@@ -236,11 +258,14 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_pixels + len(photometry))
+            Fluxes followed by the photometry columns, if any.
         y : array-like of shape (n_samples,)
+            Class labels.
 
         Returns
         -------
-        self
+        self : FilteredClassifier
+            The fitted classifier.
 
         Raises
         ------
@@ -283,6 +308,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_pixels + len(photometry))
+            Fluxes followed by the photometry columns, if any.
 
         Returns
         -------
@@ -298,6 +324,7 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_pixels + len(photometry))
+            Fluxes followed by the photometry columns, if any.
 
         Returns
         -------
@@ -360,15 +387,21 @@ class FilteredClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     def predict(self, X):
         """Predicted class; rows not classified get ``negative_label_``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels + len(photometry))
+            Fluxes followed by the photometry columns, if any.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+
         Warns
         -----
         FilterRejectionWarning
             With the counts, when rows are rejected or out of domain (see
             :meth:`filter_report`).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
         """
         res, flux = self._measure_and_warn(X)
         out = np.full(

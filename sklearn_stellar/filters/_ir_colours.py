@@ -9,7 +9,7 @@ from ..utils._validation import check_named_array, check_real, check_real_array
 __all__ = ["IR_EXTINCTION", "deredden_ir", "classify_ir_colours"]
 
 #: A_lambda / A_V for 2MASS J, H, Ks (Cardelli et al. 1989, Table 3) and WISE W1
-#: (Yuan et al. 2013), as adopted by seed 004, section 5.3.
+#: (Yuan et al. 2013), as adopted by Wang et al. (2022), section 5.3.
 IR_EXTINCTION = {"J": 0.282, "H": 0.190, "Ks": 0.114, "W1": 0.061}
 
 CLASSICAL_BE = "classical Be"
@@ -29,7 +29,7 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     photometry : array-like of shape (n_stars, 4)
         J, H, Ks, W1 magnitudes (NaN where missing).
     ebv : float or array-like of shape (n_stars,)
-        Reddening E(B-V) in magnitudes, finite and >= 0 (seed 004 took it
+        Reddening E(B-V) in magnitudes, finite and >= 0 (Wang et al. 2022 took it
         from the Green et al. 2019 3-D dust map).
     r_v : float, default=3.1
         Ratio of total to selective extinction (positive).
@@ -37,6 +37,7 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_stars, 4)
+        Dereddened J, H, Ks, W1 magnitudes.
 
     Examples
     --------
@@ -70,7 +71,7 @@ def deredden_ir(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
 def classify_ir_colours(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     """Classical Be / Herbig Ae/Be / ambiguous from dereddened IR colours.
 
-    Following seed 004 section 5.3 (criteria of Hou et al. 2016), after
+    Following Wang et al. (2022) section 5.3 (criteria of Hou et al. 2016), after
     :func:`deredden_ir`:
 
     - ``"classical Be"``: ``H - Ks < 0.2`` and ``Ks - W1 < 0.5``;
@@ -85,10 +86,12 @@ def classify_ir_colours(photometry, ebv, *, r_v: float = 3.1) -> np.ndarray:
     ebv : float or array-like of shape (n_stars,)
         E(B-V).
     r_v : float, default=3.1
+        Ratio of total to selective extinction (positive).
 
     Returns
     -------
     labels : ndarray of shape (n_stars,), dtype=object
+        One class label per star (see above).
 
     Examples
     --------

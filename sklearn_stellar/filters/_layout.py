@@ -43,6 +43,7 @@ def stack_photometry(flux, photometry) -> np.ndarray:
     Returns
     -------
     X : ndarray of shape (n_spectra, n_pixels + n_bands)
+        The fluxes followed by the photometry columns.
 
     Raises
     ------
@@ -86,18 +87,33 @@ def split_photometry(X, n_bands: int):
     Parameters
     ----------
     X : array-like of shape (n_spectra, n_pixels + n_bands)
+        Flux columns followed by photometry columns (magnitudes), as built by
+        :func:`stack_photometry`; NaN allowed.
     n_bands : int
         Number of trailing photometry columns.
 
     Returns
     -------
     flux : ndarray of shape (n_spectra, n_pixels)
+        The first ``n_pixels`` columns.
     photometry : ndarray of shape (n_spectra, n_bands)
+        The last ``n_bands`` columns.
 
     Raises
     ------
     ValueError
         If X has no flux column left.
+    TypeError
+        If ``n_bands`` is not an integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_stellar.filters import split_photometry
+    >>> X = np.array([[1.0, 0.9, 1.1, 10.2, 9.8, 9.7]])
+    >>> flux, photometry = split_photometry(X, n_bands=3)
+    >>> flux.shape, photometry.tolist()
+    ((1, 3), [[10.2, 9.8, 9.7]])
     """
     X = check_named_array(X, name="X", dtype=np.float64, ensure_all_finite="allow-nan")
     try:

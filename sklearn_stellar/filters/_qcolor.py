@@ -65,7 +65,7 @@ def q_index(J, H, Ks) -> np.ndarray:
 
 
 class QColorFilter(TransformerMixin, BaseEstimator):
-    """Reject K and M stars by the 2MASS Q index (seed 004, section 3).
+    """Reject K and M stars by the 2MASS Q index (Wang et al. 2022, section 3).
 
     ``Q = (J - H) - 1.70 (H - Ks)``; a row passes when ``Q < threshold``.
 
@@ -96,7 +96,7 @@ class QColorFilter(TransformerMixin, BaseEstimator):
 
     References
     ----------
-    Comeron, F. & Pasquali, A. 2005, A&A 430, 541. Seed 004, section 3.
+    Comeron, F. & Pasquali, A. 2005, A&A 430, 541. Wang et al. (2022), section 3.
 
     Examples
     --------
@@ -156,17 +156,24 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_stars, 3)
             J, H, Ks magnitudes.
-        y : ignored
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : QColorFilter
+            The fitted filter.
         """
         self._validate_input(X, reset=True)
         return self
 
     def transform(self, X):
         """Q index of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_stars, 3)
+            J, H, Ks magnitudes.
 
         Returns
         -------
@@ -187,12 +194,14 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_stars, 3)
+            J, H, Ks magnitudes.
         measurements : ndarray of shape (n_stars, 1 or 2), default=None
             Output of :meth:`transform` on the same X.
 
         Returns
         -------
         mask : ndarray of shape (n_stars,), dtype=bool
+            True for the rows that pass.
         """
         q = self.transform(X) if measurements is None else measurements
         q = q[:, 0]
@@ -215,7 +224,18 @@ class QColorFilter(TransformerMixin, BaseEstimator):
         return np.array(bounds)
 
     def get_feature_names_out(self, input_features=None):
-        """``["q"]``, plus ``"photometry_missing"`` with ``missing="flag"``."""
+        """Get the output names: ``["q"]``, plus ``"photometry_missing"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the names depend on the fitted parameters only.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"photometry_missing"`` is added with ``missing="flag"``.
+        """
         check_is_fitted(self)
         names = ["q", "photometry_missing"] if self.missing == "flag" else ["q"]
         return np.asarray(names, dtype=object)

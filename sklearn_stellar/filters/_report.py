@@ -19,12 +19,23 @@ _NOT_MEASURABLE = {
 
 
 class FilterRejectionWarning(UserWarning):
-    """Rows that :class:`FilteredClassifier` did not classify, or classified
-    without a cut they could not be measured for.
+    """Rows that :class:`FilteredClassifier` did not classify, or did without a cut.
 
-    Raised at predict time with the counts; silence it with
+    Raised at predict time with the counts of rows rejected by a cut or out
+    of a filter's domain (classified without the cut they could not be
+    measured for, or not at all); silence it with
     ``warnings.simplefilter("ignore", FilterRejectionWarning)`` once the
     per-row :meth:`FilteredClassifier.filter_report` is used instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_stellar.filters import FilterRejectionWarning
+    >>> issubclass(FilterRejectionWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FilterRejectionWarning)
+    ...     warnings.warn("2 of 5 rows rejected", FilterRejectionWarning)
     """
 
 

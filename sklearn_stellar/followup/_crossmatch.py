@@ -1,7 +1,7 @@
 """Cross-matching catalogs by position and by identifier, keeping every row.
 
-Both seeds join their samples to other catalogs: seed 000 to ZTF eclipsing
-binaries (Chen et al. 2020) and the NASA Exoplanet Archive, seed 004 to
+Both papers join their samples to other catalogs: Jing et al. (2024) to ZTF eclipsing
+binaries (Chen et al. 2020) and the NASA Exoplanet Archive, Wang et al. (2022) to
 2MASS (3 arcsec aperture), AllWISE, Gaia EDR3 (1 arcsec) and literature Be
 star lists. The result here is a left join: one output row per input row, in
 input order, with ``<prefix>matched`` False (and catalog columns masked)
@@ -24,7 +24,7 @@ __all__ = ["crossmatch_sky", "crossmatch_id"]
 
 logger = logging.getLogger(__name__)
 
-#: Default matching radius: seed 004's 2MASS aperture (section 3).
+#: Default matching radius: Wang et al.'s (2022) 2MASS aperture (section 3).
 DEFAULT_RADIUS = 3.0 * u.arcsec
 
 
@@ -166,11 +166,11 @@ def crossmatch_sky(
         The catalog searched. When it is an astropy Table, its columns are
         copied into the output with ``prefix``.
     radius : Quantity or float, default=3 arcsec
-        Matching radius (a float is in arcsec). Seed 004 used 3 arcsec for
+        Matching radius (a float is in arcsec). Wang et al. (2022) used 3 arcsec for
         2MASS and 1 arcsec for Gaia EDR3.
     ra, dec, catalog_ra, catalog_dec : str, default="ra", "dec"
         Column names in ``data`` and ``catalog``.
-    prefix : str, default="cat_"
+    prefix : str, default ``"cat_"``
         Prefix of every added column, so that matches can be chained
         (``"tmass_"``, then ``"gaia_"``).
 
@@ -197,8 +197,8 @@ def crossmatch_sky(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), sections 3 and 6;
-    Jing, Y. et al. 2024 (seed 000), section 3.2.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), sections 3 and 6;
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024, section 3.2.
 
     Examples
     --------
@@ -243,13 +243,14 @@ def crossmatch_id(
     Parameters
     ----------
     data : Table, mapping, DataFrame or 1-D array of identifiers
+        The sample; a table needs the ``key`` column.
     catalog : Table, mapping, DataFrame or 1-D array of identifiers
         Identifiers must be unique in the catalog.
     key : str, default="source_id"
         Identifier column of ``data``.
     catalog_key : str, default=None
         Identifier column of ``catalog``; None means ``key``.
-    prefix : str, default="cat_"
+    prefix : str, default ``"cat_"``
         Prefix of every added column.
 
     Returns

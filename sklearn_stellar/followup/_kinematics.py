@@ -1,6 +1,6 @@
-"""Peculiar tangential velocities and runaway stars (seed 004, section 6).
+"""Peculiar tangential velocities and runaway stars (Wang et al. 2022, section 6).
 
-Seed 004 took Gaia EDR3 positions, proper motions and parallaxes of its
+Wang et al. (2022) took Gaia EDR3 positions, proper motions and parallaxes of its
 classical Be stars, dropped those with RUWE > 1.4, removed the solar motion
 (Schoenrich et al. 2010) and a flat Galactic rotation curve (R0 = 8.5 kpc,
 Vc = 220 km/s; Kerr & Lynden-Bell 1986) following Moffat et al. (1998),
@@ -38,14 +38,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Solar motion (U, V, W) relative to the LSR in km/s, U towards the Galactic
-#: centre (Schoenrich, Binney & Dehnen 2010), as adopted by seed 004.
+#: centre (Schoenrich, Binney & Dehnen 2010), as adopted by Wang et al. (2022).
 SOLAR_MOTION = (11.10, 12.24, 7.25)
-#: Sun's Galactocentric distance (kpc) and the flat rotation speed (km/s).
+#: Sun's Galactocentric distance (kpc).
 R0 = 8.5
+#: Flat rotation speed of the Galactic disk (km/s).
 VC = 220.0
 #: Sun's height above the Galactic plane in pc (Humphreys & Larsen 1995).
 Z_SUN = 20.5
-#: RUWE above which seed 004 dropped a Gaia astrometric solution.
+#: RUWE above which Wang et al. (2022) dropped a Gaia astrometric solution.
 MAX_RUWE = 1.4
 
 _GAIA_COLUMNS = {
@@ -155,14 +156,14 @@ def peculiar_tangential_velocity(
     parallax_error="parallax_error",
     random_state=None,
 ) -> Table:
-    """Peculiar tangential velocity from Gaia astrometry (seed 004, section 6).
+    """Peculiar tangential velocity from Gaia astrometry (Wang et al. 2022, section 6).
 
     The proper motion is turned into Galactic ``mu_l cos b`` and ``mu_b``
     with astropy, then into velocities ``v = 4.74 mu d``. The velocity a star
     would show if it moved on a flat rotation curve, as seen from the Sun
     moving with ``Vc`` plus ``solar_motion``, is projected on the same two
     directions and subtracted (the projections of Moffat et al. 1998). Only
-    the tangential components are computed, since seed 004 had no radial
+    the tangential components are computed, since Wang et al. (2022) had no radial
     velocities.
 
     Departures from the seed: the Galactic frame is astropy's, whose north
@@ -185,7 +186,8 @@ def peculiar_tangential_velocity(
         Proper motion ``mu_alpha* = mu_alpha cos(dec)`` and ``mu_delta``,
         mas/yr.
     parallax : str or array-like, default="parallax"
-        mas. Non-positive or missing parallaxes give NaN velocities.
+        Parallax in mas. Non-positive or missing parallaxes give NaN
+        velocities.
     distance : str or array-like, default=None
         Distance in pc (e.g. Bailer-Jones et al. 2021) used instead of
         ``1 / parallax``.
@@ -218,7 +220,8 @@ def peculiar_tangential_velocity(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 6; Moffat, A. F. J.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars),
+    section 6; Moffat, A. F. J.
     et al. 1998, A&A 331, 949; Schoenrich, R., Binney, J. & Dehnen, W. 2010,
     MNRAS 403, 1829; Kerr, F. J. & Lynden-Bell, D. 1986, MNRAS 221, 1023.
 
@@ -329,10 +332,11 @@ def height_above_plane(
     Parameters
     ----------
     data : Table, mapping or DataFrame, default=None
+        Gaia columns; None when the inputs below are arrays.
     ra, dec : str or array-like, default="ra", "dec"
         ICRS position, degrees.
     parallax : str or array-like, default="parallax"
-        mas; ``r = 1 / parallax`` (NaN for a non-positive parallax).
+        Parallax in mas; ``r = 1 / parallax`` (NaN for a non-positive parallax).
     distance : str or array-like, default=None
         Distance in pc used instead of the parallax.
     z_sun : float, default=20.5
@@ -341,11 +345,11 @@ def height_above_plane(
     Returns
     -------
     ndarray of shape (n_stars,)
-        pc.
+        Height above the Galactic plane in pc.
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 6, Table 9.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), section 6, Table 9.
 
     Examples
     --------
@@ -366,9 +370,23 @@ def height_above_plane(
 
 
 def astrometry_ok(data=None, *, ruwe="ruwe", max_ruwe: float = MAX_RUWE) -> np.ndarray:
-    """True where Gaia's RUWE is at most ``max_ruwe`` (seed 004: 1.4).
+    """True where Gaia's RUWE is at most ``max_ruwe`` (Wang et al. 2022: 1.4).
 
     A missing (NaN) RUWE fails.
+
+    Parameters
+    ----------
+    data : Table, mapping or DataFrame, default=None
+        Gaia columns; None when ``ruwe`` is an array.
+    ruwe : str or array-like, default="ruwe"
+        RUWE column name or values.
+    max_ruwe : float, default=1.4
+        Largest RUWE kept.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_stars,)
+        True where the astrometric solution is kept.
 
     Examples
     --------
@@ -404,7 +422,7 @@ def find_runaways(
     parallax_error="parallax_error",
     random_state=None,
 ) -> Table:
-    """Seed 004's runaway search: RUWE cut, velocities, Maxwellian, threshold.
+    """Wang et al.'s (2022) runaway search: RUWE cut, velocities, Maxwellian, threshold.
 
     Stars with RUWE above ``max_ruwe`` or without a usable distance are kept
     in the output with their ``status`` and are not used in the fit nor
@@ -416,10 +434,18 @@ def find_runaways(
     ----------
     data : Table, mapping or DataFrame, default=None
         Gaia columns; None when the inputs are arrays.
-    ra, dec, pmra, pmdec, parallax, distance
-        As in :func:`peculiar_tangential_velocity`.
+    ra, dec : str or array-like, default="ra", "dec"
+        ICRS position in degrees, as in :func:`peculiar_tangential_velocity`.
+    pmra, pmdec : str or array-like, default="pmra", "pmdec"
+        Proper motion in mas/yr, as in :func:`peculiar_tangential_velocity`.
+    parallax : str or array-like, default="parallax"
+        Parallax in mas.
     ruwe : str or array-like, default="ruwe"
+        Gaia's renormalised unit weight error, column name or values.
+    distance : str or array-like, default=None
+        Distance in pc used instead of ``1 / parallax``.
     max_ruwe : float, default=1.4
+        Largest RUWE kept (:func:`astrometry_ok`).
     fraction : float, default=0.01
         Runaway limit where the fit falls to this fraction of its peak.
     bin_width : float, default=1.0
@@ -427,10 +453,17 @@ def find_runaways(
     threshold : float, default=None
         A fixed runaway limit in km/s (e.g. the seed's 24) instead of a fit.
     z_sun : float, default=20.5
-        pc, for the ``z`` column.
-    n_draws, pmra_error, pmdec_error, parallax_error, random_state
-        Monte Carlo uncertainties, as in :func:`peculiar_tangential_velocity`
-        (none by default).
+        Sun's height above the plane in pc, for the ``z`` column.
+    n_draws : int, default=0
+        Monte Carlo draws for the uncertainties, as in
+        :func:`peculiar_tangential_velocity`; 0 computes none.
+    pmra_error, pmdec_error : str or array-like, default="pmra_error", "pmdec_error"
+        Gaia's 1-sigma proper-motion errors (mas/yr); read only when
+        ``n_draws > 0``.
+    parallax_error : str or array-like, default="parallax_error"
+        Gaia's 1-sigma parallax error (mas); read only when ``n_draws > 0``.
+    random_state : int, RandomState or None, default=None
+        Seed of the draws.
 
     Returns
     -------
@@ -448,7 +481,7 @@ def find_runaways(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 6.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), section 6.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""The Maxwellian speed distribution and seed 004's runaway limit (section 6)."""
+"""The Maxwellian speed distribution and the runaway limit of Wang et al. (2022, §6)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,23 @@ logger = logging.getLogger(__name__)
 
 
 def maxwellian(v, a, b):
-    """``f(v) = a v^2 exp(-v^2 / b^2)`` (seed 004, equation 1).
+    """``f(v) = a v^2 exp(-v^2 / b^2)`` (Wang et al. 2022, equation 1).
 
     Its peak is at ``v = b`` with value ``a b^2 / e``.
+
+    Parameters
+    ----------
+    v : float or array-like
+        Speed in km/s.
+    a : float
+        Amplitude, in counts per (km/s)^2 (per bin of the fitted histogram).
+    b : float
+        Scale in km/s (the most probable speed).
+
+    Returns
+    -------
+    float or ndarray
+        ``f(v)``, shaped like ``v``.
 
     Examples
     --------
@@ -49,7 +63,7 @@ def runaway_threshold(b, *, fraction: float = 0.01):
 
     With ``x = v / b``, ``f(v) / f(b) = x^2 exp(1 - x^2)``; the root above 1
     is ``x^2 = -W_{-1}(-fraction / e)`` (Lambert W, lower branch). It does
-    not depend on ``a``. Seed 004: ``b = 8.701`` km/s and 1 % give 24 km/s.
+    not depend on ``a``. Wang et al. (2022): ``b = 8.701`` km/s and 1 % give 24 km/s.
 
     Parameters
     ----------
@@ -61,7 +75,7 @@ def runaway_threshold(b, *, fraction: float = 0.01):
     Returns
     -------
     float or ndarray
-        km/s.
+        The runaway limit in km/s.
 
     Raises
     ------
@@ -98,7 +112,7 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
     (:func:`scipy.optimize.curve_fit`), with the parameter errors from the
     covariance. ``method="moments"`` uses ``b^2 = 2 <v^2> / 3`` (the
     maximum-likelihood scale, free of binning) and the ``a`` whose curve
-    holds the sample's number of stars per ``bin_width``. Seed 004 does not
+    holds the sample's number of stars per ``bin_width``. Wang et al. (2022) does not
     give its bin width; its ``b`` is reproduced only up to that choice.
 
     Parameters
@@ -106,7 +120,7 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
     v : array-like of shape (n_stars,)
         Speeds in km/s, finite and >= 0; at least 3.
     bin_width : float, default=1.0
-        km/s.
+        Histogram bin width in km/s.
     method : {"histogram", "moments"}, default="histogram"
 
     Returns
@@ -124,7 +138,8 @@ def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> B
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), equation 1; Hobbs, G. et
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars),
+    equation 1; Hobbs, G. et
     al. 2005, MNRAS 360, 974.
 
     Examples

@@ -1,6 +1,6 @@
-"""Radial-velocity variability of repeatedly observed stars (seed 000, §3.2).
+"""Radial-velocity variability of repeatedly observed stars (Jing et al. 2024, §3.2).
 
-Seed 000 checks its classifier on LAMOST stars observed more than once: a
+Jing et al. (2024) checks its classifier on LAMOST stars observed more than once: a
 star with at least two epochs and a maximum radial-velocity difference above
 25 km/s is a potential binary, one with at least four epochs and a maximum
 difference below 5 km/s a likely single star. At ``p_th = 0.5`` the network
@@ -42,9 +42,9 @@ def redshift_to_rv(z, z_err=None):
     Returns
     -------
     rv : ndarray
-        km/s.
+        Radial velocity in km/s.
     rv_err : ndarray or None
-        km/s; None when ``z_err`` is None.
+        Its uncertainty in km/s; None when ``z_err`` is None.
 
     Raises
     ------
@@ -102,11 +102,16 @@ def rv_variability(
         Radial velocity in km/s (see :func:`redshift_to_rv`).
     p_b : str or array-like, default=None
         The classifier's binary probability per spectrum. A star gets the
-        highest of its values, as seed 000 does for its catalog (section
+        highest of its values, as Jing et al. (2024) does for its catalog (section
         3.3; section 3.2 does not say).
-    binary_delta, single_delta : float, default=25.0, 5.0
-        Thresholds on ``delta_rv_max`` in km/s.
-    binary_min_epochs, single_min_epochs : int, default=2, 4
+    binary_delta : float, default=25.0
+        Threshold on ``delta_rv_max`` (km/s) above which a star is an RV binary.
+    binary_min_epochs : int, default=2
+        Fewest epochs for a star to be called an RV binary.
+    single_delta : float, default=5.0
+        Threshold on ``delta_rv_max`` (km/s) below which a star is RV single.
+    single_min_epochs : int, default=4
+        Fewest epochs for a star to be called RV single.
 
     Returns
     -------
@@ -123,7 +128,7 @@ def rv_variability(
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000), section 3.2.
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024, section 3.2.
 
     Examples
     --------
@@ -224,7 +229,7 @@ def rv_agreement(
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000), section 3.2: 92.8 % of binaries and
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024, section 3.2: 92.8 % of binaries and
     68.8 % of single stars at ``p_th = 0.5``.
 
     Examples

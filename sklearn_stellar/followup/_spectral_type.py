@@ -1,4 +1,4 @@
-"""Seed 004's spectral-type test for classical Be candidates (section 5.2)."""
+"""Wang et al.'s (2022) spectral-type test for classical Be candidates (section 5.2)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def spectral_type_cut(
 ) -> Table:
     """Keep types later than O8 and earlier than A2, not of class I or II.
 
-    Seed 004 (section 5.2) kept "stars with spectral types later than O8 and
+    Wang et al. (2022, section 5.2) kept "stars with spectral types later than O8 and
     earlier than A2-type" and excluded "stars with the luminosity class of I
     and II appearing in their spectral classification". Both limits are
     strict (O8 and A2 themselves are out; its Table 7 holds O9 stars while
@@ -157,7 +157,7 @@ def spectral_type_cut(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed 004), section 5.2.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), section 5.2.
 
     Examples
     --------
@@ -183,7 +183,7 @@ def spectral_type_cut(
     n = len(types)
     text = ["" if missing[i] else str(types[i]).strip() for i in range(n)]
     # A per-row loop: free-text types do not vectorise, and samples are small
-    # (seed 004 typed 822 stars).
+    # (Wang et al. 2022 typed 822 stars).
     parsed = [parse_spectral_type(t) if t else None for t in text]
     reason = [
         NO_TYPE if not t else _reason(p, lo_limit, hi_limit, excluded, straddling)

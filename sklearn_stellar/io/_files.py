@@ -84,6 +84,22 @@ class LamostReadError(ValueError, OSError):
     a :class:`ValueError` (bad content) and an :class:`OSError` (an I/O
     failure, the usual class for an unreadable file), so either ``except``
     catches it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file that could not be read (kept as ``path``).
+    problem : str
+        What is wrong with it (kept as ``problem``).
+
+    Examples
+    --------
+    >>> from sklearn_stellar.io import LamostReadError, read_lamost_file
+    >>> try:
+    ...     read_lamost_file("missing.fits")
+    ... except OSError as error:
+    ...     print(type(error).__name__, "|", error.problem)
+    LamostReadError | no such file
     """
 
     def __init__(self, path, problem):

@@ -53,6 +53,14 @@ class LamostSpectra(SpectrumList):
     per spectrum (LRS: one per file; MRS: one per arm per exposure, coadds
     included), in file order then extension order.
 
+    Parameters
+    ----------
+    spectra : iterable of specutils.Spectrum, default=()
+        The spectra read.
+    files : astropy.table.Table or None, default=None
+        The account of the input files (see ``files`` above); None gives an
+        empty table.
+
     Attributes
     ----------
     files : astropy.table.Table
@@ -64,6 +72,15 @@ class LamostSpectra(SpectrumList):
         ``"failed"`` (``reason`` says why: missing, broken link, folder, named
         pipe or device, empty, truncated, corrupt, not LAMOST). A ``"read"``
         file whose reason is not empty had some spectra left out as empty.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.datasets import get_data_home
+    >>> from sklearn_stellar.io import read_lamost
+    >>> path = sorted((get_data_home() / "lamost" / "lrs").glob("*.fits.gz"))[0]
+    >>> spectra = read_lamost([path, path.with_name("missing.fits")], errors="report")
+    >>> len(spectra), spectra.files["status"].tolist()
+    (1, ['read', 'failed'])
     """
 
     def __init__(self, spectra=(), files=None):
@@ -405,6 +422,15 @@ def read_lamost_file(path) -> list[Spectrum]:
     EmptySpectrumWarning
         When a spectrum has no usable pixel (flux NaN or masked everywhere);
         it is returned all the same, its ``mask`` all True.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.datasets import get_data_home
+    >>> from sklearn_stellar.io import read_lamost_file
+    >>> path = sorted((get_data_home() / "lamost" / "lrs").glob("*.fits.gz"))[0]
+    >>> spectrum = read_lamost_file(path)[0]
+    >>> spectrum.meta["survey"], spectrum.meta["medium"], spectrum.flux.shape
+    ('LRS', 'vacuum', (3909,))
     """
     spectra = _read_file(path)
     empty = [_label(s) for s in spectra if _empty(s)]

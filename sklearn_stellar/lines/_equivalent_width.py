@@ -22,7 +22,7 @@ from ._common import fill_missing, window_in_medium, window_weights
 __all__ = ["equivalent_width", "EWTransformer"]
 
 #: Default windows (air, Angstrom): H-alpha (Cohen et al. 1998) and the Mg I b
-#: triplet bandpass (Worthey et al. 1994), as used by seed 004, section 3.
+#: triplet bandpass (Worthey et al. 1994), as used by Wang et al. (2022), section 3.
 HALPHA_WINDOW = (6548.0, 6578.0)
 MGB_WINDOW = (5160.0, 5193.0)
 
@@ -188,7 +188,7 @@ class EWTransformer(TransformerMixin, BaseEstimator):
         placed: ``fit`` raises a ValueError.
     windows : sequence of (float, float), default=None
         Windows ``(lo, hi)`` in Angstrom in air. ``None`` means H-alpha
-        (6548-6578 A) and Mg I b (5160-5193 A), seed 004's section 3 windows.
+        (6548-6578 A) and Mg I b (5160-5193 A), Wang et al.'s (2022) section 3 windows.
     medium : {"vacuum", "air"}, default="vacuum"
         Medium of ``wavelength``.
     continuum : float, default=1.0

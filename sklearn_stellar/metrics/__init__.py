@@ -1,4 +1,4 @@
-"""Metrics: precision at a population prior (seed 000, eq. 4), detection rate."""
+"""Metrics: precision at a population prior (Jing et al. 2024), detection rate."""
 
 from ._precision import (
     detection_rate,

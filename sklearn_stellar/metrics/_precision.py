@@ -1,4 +1,4 @@
-"""Precision at a population prior (seed 000, eq. 4) and detection rate."""
+"""Precision at a population prior (Jing et al. 2024, eq. 4) and detection rate."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def precision_at_prior(
 
         precision = TP / (TP + FP * N_pos / (N_neg * ratio))
 
-    **Seed 000, eq. 4** prints ``Precision = TP / (TP + FP * r * P / T)`` with
+    **Jing et al. (2024), eq. 4** prints ``Precision = TP / (TP + FP * r * P / T)`` with
     "T and P the number of binary and single stars". Read literally (``T`` =
     binaries, ``P`` = singles) the factor is ``r * N_neg / N_pos``, which does
     not match the definition above. It matches only if its ``T`` and ``P`` are
@@ -146,6 +146,7 @@ def precision_at_prior(
     Returns
     -------
     float
+        The precision expected in the target population, in [0, 1].
 
     Raises
     ------
@@ -156,11 +157,14 @@ def precision_at_prior(
 
     See Also
     --------
-    precision_at_prior_curve, make_precision_at_prior_scorer, detection_rate
+    precision_at_prior_curve : The same for every threshold.
+    make_precision_at_prior_scorer : A scorer for model selection.
+    detection_rate : The true-positive rate alone.
 
     References
     ----------
-    Seed 000 (LAMOST LRS binary stars), eq. 4 and Figure 3.
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars),
+    eq. 4 and Figure 3.
 
     Examples
     --------
@@ -185,15 +189,21 @@ def precision_at_prior(
 
 
 def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1):
-    """Precision at a population prior for every threshold (seed 000, Fig. 3).
+    """Precision at a population prior for every threshold (Jing et al. 2024, Fig. 3).
 
     Thresholds are the distinct scores plus one below them all, so the curve
     starts where everything is called positive. Vectorised with sorted scores.
 
     Parameters
     ----------
-    y_true, y_score, ratio, pos_label
-        As in :func:`precision_at_prior`.
+    y_true : array-like of shape (n_samples,)
+        Binary labels.
+    y_score : array-like of shape (n_samples,)
+        Score or probability of the positive class (``p_b``).
+    ratio : float, default=0.5
+        Positives per negative in the target population.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
 
     Returns
     -------
@@ -202,6 +212,7 @@ def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1
     tpr : ndarray of shape (n_thresholds,)
         Detection rate at each threshold.
     fpr : ndarray of shape (n_thresholds,)
+        False-positive rate at each threshold.
     thresholds : ndarray of shape (n_thresholds,)
         Increasing; a sample counts as positive when its score is ``>`` it.
 
@@ -234,9 +245,25 @@ def precision_at_prior_curve(y_true, y_score, *, ratio: float = 0.5, pos_label=1
 def detection_rate(y_true, y_score, *, threshold: float = 0.5, pos_label=1) -> float:
     """Fraction of the positives scoring above ``threshold`` (recall, TPR).
 
-    Seed 000 reports it on samples that are all positive (known eclipsing
+    Jing et al. (2024) reports it on samples that are all positive (known eclipsing
     binaries: 97%; radial-velocity binaries: 92%), so ``y_true`` may hold
     positives only.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels; may hold positives only.
+    y_score : array-like of shape (n_samples,)
+        Score or probability of the positive class (``p_b``).
+    threshold : float, default=0.5
+        A sample is detected when ``y_score > threshold``.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    float
+        Detected positives over all positives, in [0, 1].
 
     Examples
     --------
@@ -253,6 +280,21 @@ def make_precision_at_prior_scorer(
     *, threshold: float = 0.5, ratio: float = 0.5, pos_label=1
 ):
     """Scorer for ``GridSearchCV(scoring=...)`` using ``predict_proba``.
+
+    Parameters
+    ----------
+    threshold : float, default=0.5
+        Probability above which a sample is called positive.
+    ratio : float, default=0.5
+        Positives per negative in the target population.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    callable
+        A scikit-learn scorer ``scorer(estimator, X, y)`` returning
+        :func:`precision_at_prior` of ``predict_proba``'s positive column.
 
     Examples
     --------

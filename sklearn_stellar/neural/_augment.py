@@ -1,6 +1,6 @@
 """Train-time geometric augmentation of image batches, in torch ops.
 
-The transformations of Shi et al. (2022), section 4.1.3: a small random
+The transformations of Wang et al. (2022), section 4.1.3: a small random
 rotation, a zoom, a perspective warp and a flip along the vertical axis
 (left-right mirror), drawn independently for every image of a batch and
 applied in one :func:`torch.nn.functional.grid_sample` call through a per-image

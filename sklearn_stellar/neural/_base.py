@@ -223,7 +223,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     random_state : int, RandomState instance or None, default=None
         Seed of everything random in ``fit``.
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Attributes
     ----------
@@ -404,6 +404,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         self : object
+            The fitted classifier.
         """
         from skorch.callbacks import EarlyStopping
         from skorch.dataset import Dataset
@@ -528,6 +529,7 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the grid the model was fitted on.
 
         Returns
         -------
@@ -542,14 +544,36 @@ class BaseSpectrumClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return proba
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the grid the model was fitted on.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_spectra, n_classes)
+            Columns follow ``classes_``.
+        """
         X = self._check_predict_input(X)
         logits = self._logits(X)
         logits -= logits.max(axis=1, keepdims=True)
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
     def predict(self, X):
-        """Most probable class of each spectrum (labels from ``classes_``)."""
+        """Most probable class of each spectrum.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the grid the model was fitted on.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_spectra,)
+            Labels from ``classes_``.
+        """
         X = self._check_predict_input(X)
         return self.classes_[np.argmax(self._logits(X), axis=1)]
 

@@ -43,7 +43,7 @@ class _ImageNet(nn.Module):
 class BeResNet18(BaseSpectrumClassifier):
     """ResNet-18 classifier of H-alpha line-plot images (Be vs non-Be stars).
 
-    The network of Shi et al. (2022), section 4.1: an 18-layer ResNet (optionally
+    The network of Wang et al. (2022), section 4.1: an 18-layer ResNet (optionally
     starting from ImageNet weights) trained with cross-entropy and Adam from a
     learning rate of 1e-3 for 10 epochs on 256 x 256 images of the H-alpha
     region, with random rotation (+-10 deg), zoom (1.0-1.5), perspective warp
@@ -106,7 +106,7 @@ class BeResNet18(BaseSpectrumClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and augmentation.
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Attributes
     ----------
@@ -126,7 +126,7 @@ class BeResNet18(BaseSpectrumClassifier):
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38, section 4.1.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), section 4.1.
     He, K. et al. 2016, CVPR, "Deep residual learning for image recognition".
 
     Examples

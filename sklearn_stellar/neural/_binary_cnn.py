@@ -61,6 +61,18 @@ class ResidualBlock1d(nn.Module):
             self.shortcut = nn.Identity()
 
     def forward(self, x):
+        """Apply the block to a batch of 1-D feature maps.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_spectra, in_channels, n_pixels)
+            The input feature maps.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_spectra, out_channels, n_out)
+            ``relu(bn(conv(relu(bn(conv(x))))) + shortcut(x))``.
+        """
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + self.shortcut(x))
@@ -217,7 +229,7 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
     random_state : int, RandomState instance or None, default=None
         Seed; with an int, two fits on CPU give identical probabilities.
     verbose : int, default=0
-        skorch epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Attributes
     ----------
@@ -238,7 +250,7 @@ class BinarySpectrumCNN(BaseSpectrumClassifier):
 
     See Also
     --------
-    sklearn_stellar.catalog.binary_catalog : per-star p_b catalog.
+    sklearn_stellar.catalog.binary_catalog : Per-star p_b catalog.
 
     References
     ----------

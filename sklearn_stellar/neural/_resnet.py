@@ -128,6 +128,18 @@ class ResNet18(nn.Module):
         )
 
     def forward(self, x):
+        """Class scores (logits) of a batch of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_images, in_channels, height, width)
+            The images.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_images, num_classes)
+            Logits of the final linear layer.
+        """
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))

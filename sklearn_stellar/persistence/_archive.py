@@ -22,6 +22,7 @@ from ._errors import ModelFileError
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "read_archive", "write_archive"]
 
 FORMAT_NAME = "sklearn-stellar-model"
+#: Version of the model-file layout this library writes; newer files are refused.
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _PREFIX = b"sklearn-stellar-model sha256 "

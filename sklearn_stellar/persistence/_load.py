@@ -220,6 +220,8 @@ def read_manifest(path) -> dict:
     Returns
     -------
     manifest : dict
+        The parsed ``manifest.json`` (format, versions, provenance, summary,
+        model tree and entries).
 
     Raises
     ------
@@ -273,7 +275,8 @@ def load_model(path) -> BaseEstimator:
 
     See Also
     --------
-    save_model, read_manifest
+    save_model : Write a model file.
+    read_manifest : Read a file's manifest without building the model.
 
     Examples
     --------

@@ -138,7 +138,7 @@ def save_model(estimator, path, *, provenance: dict | None = None) -> pathlib.Pa
 
     See Also
     --------
-    load_model : read the file back.
+    load_model : Read the file back.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Seed 004 recipe: EW/Q filters -> spline normaliser -> H-alpha images -> ResNet."""
+"""Wang et al. (2022) recipe: EW/Q filters, spline, H-alpha images, ResNet."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def _seed_cuts(grid, medium):
-    """Seed 004's EW cuts whose window lies on the grid (not in an arm gap)."""
+    """Wang et al.'s (2022) EW cuts whose window is on the grid (not in an arm gap)."""
     kept = []
     for cut in DEFAULT_CUTS:
         try:
@@ -27,7 +27,8 @@ def _seed_cuts(grid, medium):
         except ValueError:
             logger.warning(
                 "make_be_pipeline: the wavelength grid (%.0f-%.0f A) does not "
-                "cover the EW window %s A (air) of seed 004's cut EW < %g A; the "
+                "cover the EW window %s A (air) of the Wang et al. (2022) "
+                "cut EW < %g A; the "
                 "cut is left out (a red-arm-only MRS grid has no Mg b: add the "
                 "blue arm, or photometry for the Q filter, to remove late types).",
                 grid[0],
@@ -64,7 +65,7 @@ def make_be_pipeline(
     random_state=None,
     verbose: int = 0,
 ) -> FilteredClassifier:
-    """Classical Be star finder of seed 004, unfitted, best defaults.
+    """Classical Be star finder of Wang et al. (2022), unfitted, best defaults.
 
     A :class:`~sklearn_stellar.filters.FilteredClassifier` whose filters are
     ``"ew"`` (:class:`~sklearn_stellar.filters.EWFilter`: EW(H-alpha) < 10 A,
@@ -114,7 +115,7 @@ def make_be_pipeline(
         Names of trailing J, H, Ks columns of X, in that order (e.g.
         ``("J", "H", "Ks")``); when given, the Q colour filter is added.
     ew_cuts : sequence of (window, min, max) or None, default=None
-        EW cuts (windows in air Angstrom, see ``EWFilter``). None: seed 004's
+        EW cuts (windows in air Angstrom, see ``EWFilter``). None: Wang et al.'s (2022)
         two cuts, those the grid covers.
     knot_spacing : float, default=100.0
         Spline knot spacing in Angstrom of both continuum normalisers.
@@ -138,7 +139,7 @@ def make_be_pipeline(
     random_state : int, RandomState instance or None, default=None
         Seeds the network (initialisation, shuffling, augmentation).
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Returns
     -------
@@ -152,12 +153,12 @@ def make_be_pipeline(
 
     See Also
     --------
-    make_binary_pipeline : the seed 000 recipe.
-    sklearn_stellar.datasets.make_be_spectra : a training set.
+    make_binary_pipeline : The Jing et al. (2024) recipe.
+    sklearn_stellar.datasets.make_be_spectra : A training set.
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38 (seed paper 004), sections 3 and 4.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), sections 3 and 4.
 
     Examples
     --------

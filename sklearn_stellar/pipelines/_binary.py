@@ -1,4 +1,4 @@
-"""Seed 000 recipe: continuum normaliser -> oversampler -> BinarySpectrumCNN."""
+"""Jing et al. (2024) recipe: continuum normaliser, oversampler, CNN."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def make_binary_pipeline(
     random_state=None,
     verbose: int = 0,
 ) -> Pipeline:
-    """Binary vs single star classifier of seed 000, unfitted, best defaults.
+    """Binary vs single star classifier of Jing et al. (2024), unfitted, best defaults.
 
     An imblearn :class:`~imblearn.pipeline.Pipeline` with the steps
     ``"norm"`` (:class:`~sklearn_stellar.preprocessing.ContinuumNormalizer`,
@@ -79,7 +79,7 @@ def make_binary_pipeline(
     random_state : int, RandomState instance or None, default=None
         Seeds the oversampler and the network.
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
 
     Returns
     -------
@@ -88,12 +88,12 @@ def make_binary_pipeline(
 
     See Also
     --------
-    make_be_pipeline : the seed 004 recipe.
-    sklearn_stellar.datasets.make_binary_spectra : a training set.
+    make_be_pipeline : The Wang et al. (2022) recipe.
+    sklearn_stellar.datasets.make_binary_spectra : A training set.
 
     References
     ----------
-    Jing, Y. et al. 2024, seed paper 000 (LAMOST LRS binaries), sections
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binaries), sections
     2.2-3.1.
 
     Examples

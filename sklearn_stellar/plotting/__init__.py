@@ -1,4 +1,4 @@
-"""Figures of the two seed papers as scikit-learn style Display classes.
+"""Figures of Jing et al. (2024) and Wang et al. (2022) as scikit-learn Displays.
 
 matplotlib is the optional ``plotting`` extra
 (``pip install sklearn-stellar[plotting]``); it is imported when a figure is

@@ -1,4 +1,4 @@
-"""Gallery of H-alpha images with the network's probability (seed 004, Figs. 4-6)."""
+"""Gallery of H-alpha images with the network's P(Be) (Wang et al. 2022, Figs. 4-6)."""
 
 from __future__ import annotations
 
@@ -82,9 +82,9 @@ def _rasterize(estimator, X):
 class HalphaGalleryDisplay:
     """A grid of H-alpha images, each titled with its probability of being Be.
 
-    The images are what the ResNet of seed 004 classifies
+    The images are what the ResNet of Wang et al. (2022) classifies
     (:class:`~sklearn_stellar.preprocessing.HalphaRasterizer` output, ink
-    dark on a light background); Figs. 4-6 of Shi et al. (2022) show such
+    dark on a light background); Figs. 4-6 of Wang et al. (2022) show such
     images of Be and non-Be stars and the network's verdicts.
 
     Parameters
@@ -108,7 +108,7 @@ class HalphaGalleryDisplay:
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38, Figures 4-6.
+    Wang, L., Li, J., Wu, Y., et al. 2022 (LAMOST MRS Be stars), Figures 4-6.
 
     Examples
     --------
@@ -146,6 +146,7 @@ class HalphaGalleryDisplay:
         Returns
         -------
         self : HalphaGalleryDisplay
+            This display, drawn (its figure and axes are set).
         """
         plt = check_matplotlib("HalphaGalleryDisplay.plot")
         n = len(self.images)
@@ -221,8 +222,10 @@ class HalphaGalleryDisplay:
             Draw the first ``max_images`` rows of X only.
         proba_name : str, default="P(Be)"
             Name of the probability in the titles.
-        ax, **kwargs
+        ax : array-like of matplotlib Axes, default=None
             As in :meth:`plot`.
+        **kwargs : dict
+            Passed to :meth:`plot`.
 
         Returns
         -------
@@ -278,8 +281,10 @@ class HalphaGalleryDisplay:
             True labels, shown in the titles.
         proba_name : str, default="P(Be)"
             Name of the probability in the titles.
-        ax, **kwargs
+        ax : array-like of matplotlib Axes, default=None
             As in :meth:`plot`.
+        **kwargs : dict
+            Passed to :meth:`plot`.
 
         Returns
         -------

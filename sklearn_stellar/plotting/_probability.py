@@ -1,4 +1,4 @@
-"""p_b by class and the precision at a prior (seed 000, Fig. 3)."""
+"""p_b by class and the precision at a prior (Jing et al. 2024, Fig. 3)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _bin_edges(scores, bins):
 class BinaryProbabilityDisplay:
     """Distribution of ``p_b`` for each class and the precision at a prior.
 
-    Fig. 3 of seed 000: the probability density of ``p_b`` of the binaries
+    Fig. 3 of Jing et al. (2024): the probability density of ``p_b`` of the binaries
     (filled) and of the single stars (line) in the test set, and on a second
     axis the precision expected in a population of ``ratio`` binaries per
     single star as a function of the threshold ``p_th``
@@ -72,7 +72,7 @@ class BinaryProbabilityDisplay:
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000, LAMOST LRS binary stars), eq. 4 and
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars), eq. 4 and
     Figure 3.
 
     Examples
@@ -123,6 +123,7 @@ class BinaryProbabilityDisplay:
         Returns
         -------
         self : BinaryProbabilityDisplay
+            This display, drawn (its figure and axes are set).
         """
         ax, fig = get_axes(ax, "BinaryProbabilityDisplay.plot")
         pos_name, neg_name = self.class_names
@@ -171,13 +172,23 @@ class BinaryProbabilityDisplay:
         Parameters
         ----------
         estimator : fitted classifier with ``predict_proba``
+            The classifier whose positive-class probability is shown.
         X : array-like of shape (n_samples, n_features)
+            Spectra (the estimator's input).
         y : array-like of shape (n_samples,)
             True labels, two classes.
         pos_label : label, default=None
             Positive class; None means the last of ``estimator.classes_``.
-        ratio, bins, density, class_names, ax
-            As in :meth:`from_predictions`.
+        ratio : float, default=0.5
+            Positives per negative in the target population.
+        bins : int or array-like, default=20
+            Number of bins or the bin edges.
+        density : bool, default=True
+            Normalise each histogram to unit area.
+        class_names : tuple of str, default=("binary", "single")
+            Legend names of the positive and the negative class.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
 
         Returns
         -------
@@ -220,7 +231,7 @@ class BinaryProbabilityDisplay:
             Positive class; None means 1 for 0/1 or -1/1 labels.
         ratio : float, default=0.5
             Positives per negative in the target population (binary:single
-            = 1:2 in seed 000).
+            = 1:2 in Jing et al. 2024).
         bins : int or array-like, default=20
             Number of bins (over [0, 1] when the scores are probabilities) or
             the bin edges.
@@ -229,6 +240,7 @@ class BinaryProbabilityDisplay:
         class_names : tuple of str, default=("binary", "single")
             Legend names of the positive and the negative class.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
 
         Returns
         -------

@@ -1,4 +1,4 @@
-"""ROC curve of a binary classifier (seed 000, Fig. 2)."""
+"""ROC curve of a binary classifier (Jing et al. 2024, Fig. 2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class RocDisplay:
     """Receiver operating characteristic: true against false positive rate.
 
     The solid line is the classifier, the dashed diagonal random selection,
-    as in Fig. 2 of seed 000 (AUC 0.949 on its test set). Build it with
+    as in Fig. 2 of Jing et al. (2024) (AUC 0.949 on its test set). Build it with
     :meth:`from_estimator` or :meth:`from_predictions`; they compute the
     curve with :func:`sklearn.metrics.roc_curve` and draw it.
 
@@ -41,11 +41,11 @@ class RocDisplay:
 
     See Also
     --------
-    sklearn.metrics.RocCurveDisplay : scikit-learn's display of the same curve.
+    sklearn.metrics.RocCurveDisplay : Scikit-learn's display of the same curve.
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000, LAMOST LRS binary stars), Figure 2.
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars), Figure 2.
 
     Examples
     --------
@@ -83,6 +83,7 @@ class RocDisplay:
         Returns
         -------
         self : RocDisplay
+            This display, drawn (its figure and axes are set).
         """
         ax, fig = get_axes(ax, "RocDisplay.plot")
         name = self.name if name is None else name
@@ -126,6 +127,7 @@ class RocDisplay:
         name : str, default=None
             Legend name; None uses the estimator's class name.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
         **kwargs : dict
             Passed to :meth:`plot`.
 
@@ -156,6 +158,7 @@ class RocDisplay:
         name : str, default=None
             Legend name.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
         **kwargs : dict
             Passed to :meth:`plot`.
 

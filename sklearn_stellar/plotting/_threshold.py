@@ -1,4 +1,4 @@
-"""Number of spectra and stars above a p_b threshold (seed 000, Fig. 6)."""
+"""Number of spectra and stars above a p_b threshold (Jing et al. 2024, Fig. 6)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _check_series(p_b):
 class ThresholdCountDisplay:
     """How many spectra (and stars) have ``p_b`` above each threshold.
 
-    Fig. 6 of seed 000: for all spectra and for individual stars (a star's
+    Fig. 6 of Jing et al. (2024): for all spectra and for individual stars (a star's
     highest ``p_b``), the number distribution of ``p_b`` (solid, per bin) and
     the number above a threshold ``p_th`` as a function of ``p_th`` (dashed,
     :func:`~sklearn_stellar.catalog.count_above`), on a logarithmic axis.
@@ -59,7 +59,7 @@ class ThresholdCountDisplay:
 
     References
     ----------
-    Jing, Y. et al. 2024 (seed 000, LAMOST LRS binary stars), Figure 6 and
+    Jing, Y., Mao, T.-X., Wang, J., et al. 2024 (LAMOST LRS binary stars), Figure 6 and
     section 3.3.
 
     Examples
@@ -95,6 +95,7 @@ class ThresholdCountDisplay:
         Returns
         -------
         self : ThresholdCountDisplay
+            This display, drawn (its figure and axes are set).
         """
         ax, fig = get_axes(ax, "ThresholdCountDisplay.plot")
         colours = ("tab:blue", "tab:red", "tab:green", "tab:purple")
@@ -141,7 +142,9 @@ class ThresholdCountDisplay:
         Parameters
         ----------
         estimator : fitted classifier with ``predict_proba``
+            The classifier whose positive-class probability is shown.
         X : array-like of shape (n_spectra, n_features)
+            Spectra (the estimator's input).
         metadata : list of dict or astropy.table.Table, default=None
             Metadata of the spectra (see
             :func:`~sklearn_stellar.catalog.binary_catalog`); when given, a
@@ -150,8 +153,14 @@ class ThresholdCountDisplay:
             Metadata field identifying a star.
         pos_label : label, default=None
             The binary class; None means the last of ``estimator.classes_``.
-        thresholds, bins, ax, **kwargs
-            As in :meth:`from_predictions`.
+        thresholds : array-like of shape (n_thresholds,), default=None
+            Thresholds in [0, 1]; None means 101 from 0 to 1.
+        bins : int or None, default=20
+            Bins over [0, 1] of the solid distributions; None draws none.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
+        **kwargs : dict
+            Passed to :meth:`plot` (``log``).
 
         Returns
         -------
@@ -199,6 +208,7 @@ class ThresholdCountDisplay:
         bins : int or None, default=20
             Bins over [0, 1] of the solid distributions; None draws none.
         ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure.
         **kwargs : dict
             Passed to :meth:`plot` (``log``).
 

@@ -4,7 +4,7 @@ Two pseudo-continua, both computed for a whole batch of spectra on one
 wavelength grid:
 
 * ``method="gaussian"``: the Gaussian-weighted mean of Ho et al. (2017) used by
-  Liu et al. (paper 000, eqs. 1-2). It is evaluated *exactly* (to ~1e-12
+  Jing et al. (2024, eqs. 1-2). It is evaluated *exactly* (to ~1e-12
   relative) but without the dense ``P x P`` products of TheCannon: the kernel
   matrix is smooth, so it is factorised once in ``fit``: local Chebyshev
   interpolation in blocks of ~1.2 kernel scales around a small dense kernel
@@ -12,7 +12,7 @@ wavelength grid:
   low-rank product, or, for a narrow kernel, a banded sparse matrix. Every
   output pixel whose error bound could exceed ``1e-9`` relative is recomputed
   with the exact kernel row.
-* ``method="spline"``: the pseudo-continuum of paper 004, a cubic B-spline with
+* ``method="spline"``: the pseudo-continuum of Wang et al. (2022), a cubic B-spline with
   knots every ``knot_spacing`` Angstrom, lightly penalised, refitted with
   asymmetric sigma clipping so that emission (a Be star's H-alpha) and
   absorption lines do not pull the continuum. A block of spectra is fitted at once:
@@ -74,12 +74,12 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         None the grid is the pixel index ``0, 1, ..., n_pixels - 1``, so
         ``sigma``, ``knot_spacing`` and ``max_gap`` are then in pixels.
     method : {"gaussian", "spline"}, default="gaussian"
-        ``"gaussian"``: the Gaussian-weighted mean of paper 000, eqs. (1)-(2),
-        ``f_s(l) = sum_i f_i w_i(l) / sum_i w_i(l)``. ``"spline"``: paper 004's
+        ``"gaussian"``: the Gaussian-weighted mean of Jing et al. (2024), eqs. (1)-(2),
+        ``f_s(l) = sum_i f_i w_i(l) / sum_i w_i(l)``. ``"spline"``: Wang et al.'s (2022)
         pseudo-continuum, a cubic B-spline refitted with asymmetric sigma
         clipping.
     sigma : float, default=350.0
-        Width of the Gaussian in Angstrom (35 nm in paper 000). Gaussian only.
+        Width of the Gaussian in Angstrom (35 nm in Jing et al. 2024). Gaussian only.
     kernel : {"paper", "cannon"}, default="paper"
         ``"paper"``: ``w_i = exp(-(l - l_i)**2 / sigma**2)`` as written in paper
         000 eq. (2). ``"cannon"``: ``w_i = exp(-0.5 (l - l_i)**2 / sigma**2)`` as
@@ -155,10 +155,11 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     References
     ----------
-    .. [1] Liu et al., binary stars from LAMOST LRS spectra with CNNs, §2.2
-       (paper 000 in this project).
+    .. [1] Jing, Y., Mao, T.-X., Wang, J., et al. 2024, binary stars from LAMOST LRS
+       spectra with CNNs, §2.2.
     .. [2] Ho, A. Y. Q. et al. 2017, ApJ 836, 5 (TheCannon on LAMOST).
-    .. [3] Identification of classical Be stars from LAMOST MRS, §2 (paper 004).
+    .. [3] Wang, L., Li, J., Wu, Y., et al. 2022, "Identification of new classical
+       Be stars from the LAMOST MRS survey", §2.
 
     Examples
     --------
@@ -260,7 +261,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             Fluxes on the grid ``wavelength``; NaN marks masked pixels.
         ivar : array-like of shape (n_spectra, n_pixels), default=None
             Inverse variances used as weights (0 = no weight). None weights
-            every finite pixel equally, as in paper 000.
+            every finite pixel equally, as in Jing et al. (2024).
 
         Returns
         -------

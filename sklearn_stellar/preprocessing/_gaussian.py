@@ -1,4 +1,4 @@
-"""Gaussian-weighted mean of paper 000 eq. (1), evaluated through a kernel operator.
+"""Gaussian-weighted mean of Jing et al. (2024, eq. 1) through a kernel operator.
 
 The fast path (:func:`_gaussian_blocked`) interpolates the continuum from the
 block nodes of a blocked :class:`._kernel_operator._KernelOperator` and hands
@@ -140,7 +140,7 @@ def _gaussian_blocked(flux, ivar, op, out=None):
 
 
 def _gaussian_segment(flux, ok, ivar, op):
-    """Gaussian-weighted mean (paper 000 eq. 1) of every row on one segment.
+    """Gaussian-weighted mean (Jing et al. 2024, eq. 1) of every row on one segment.
 
     Returns the continuum and a per-row flag: True where the continuum may be
     zero or undefined at some finite pixel (e.g. no usable pixel in the

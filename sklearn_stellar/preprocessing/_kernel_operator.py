@@ -1,6 +1,6 @@
 """Gaussian kernel matrix of one grid segment, stored in a factorised form.
 
-The kernel matrix of paper 000 eq. (2) is smooth, so ``fit`` factorises it
+The kernel matrix of Jing et al. (2024) eq. (2) is smooth, so ``fit`` factorises it
 once: local Chebyshev interpolation in blocks of ~1.2 kernel scales around a
 small dense kernel between the block nodes (the fast form for broad kernels),
 a global low-rank product, or, for a narrow kernel, a banded sparse matrix

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 class HalphaRasterizer(TransformerMixin, BaseEstimator):
     """Draw each spectrum's H-alpha region as a square line-plot image.
 
-    This is the image the ResNet of Shi et al. (2022) classifies: the plotted
+    This is the image the ResNet of Wang et al. (2022) classifies: the plotted
     line of flux against wavelength over 6530-6590 A, drawn into a
     ``size`` x ``size`` grey-scale image. The line is connected between the
     spectrum's pixels and anti-aliased; the drawing is vectorised over the batch
@@ -109,7 +109,7 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38, "Identification of new classical Be
+    Wang, L., Li, J., Wu, Y., et al. 2022, "Identification of new classical Be
     stars from the LAMOST MRS survey", section 4.1.2.
 
     Examples

@@ -20,7 +20,7 @@ METHODS = ("linear", "flux_conserving")
 
 
 def pixel_edges(wavelength) -> np.ndarray:
-    """Edges of the pixels centred on ``wavelength`` (Angstrom).
+    """Compute the edges of the pixels centred on ``wavelength`` (Angstrom).
 
     Inner edges are the midpoints between neighbouring pixel centres; the two
     outer edges lie half a step beyond the first and last centres (the
@@ -34,6 +34,7 @@ def pixel_edges(wavelength) -> np.ndarray:
     Returns
     -------
     edges : ndarray of shape (n_pixels + 1,)
+        Pixel edges in Angstrom, increasing.
 
     Examples
     --------

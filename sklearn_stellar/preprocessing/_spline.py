@@ -1,4 +1,4 @@
-"""Sigma-clipped penalised cubic B-spline continuum of paper 004, batched.
+"""Sigma-clipped penalised cubic B-spline continuum of Wang et al. (2022), batched.
 
 The design matrix is shared by every spectrum of a segment, so each clipping
 iteration is one batched banded least-squares solve

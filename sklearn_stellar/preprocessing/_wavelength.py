@@ -74,6 +74,22 @@ def air_to_vacuum(wavelength):
     ~1e-8 relative against :func:`vacuum_to_air` round trips. Same argument
     checks as :func:`vacuum_to_air`.
 
+    Parameters
+    ----------
+    wavelength : array-like
+        Air wavelengths in Angstrom.
+
+    Returns
+    -------
+    ndarray
+        Vacuum wavelengths in Angstrom.
+
+    Raises
+    ------
+    ValueError
+        If a wavelength is not finite, not positive, or below 100 (evidently
+        micrometres, not Angstrom), naming its index.
+
     Examples
     --------
     >>> from sklearn_stellar.preprocessing import air_to_vacuum
@@ -93,6 +109,27 @@ def air_to_vacuum(wavelength):
 
 def to_medium(wavelength, source, target):
     """Convert wavelengths from medium ``source`` to ``target`` ("air"/"vacuum").
+
+    Parameters
+    ----------
+    wavelength : array-like
+        Wavelengths in Angstrom, in medium ``source``.
+    source : {"air", "vacuum"}
+        Medium of ``wavelength``.
+    target : {"air", "vacuum"}
+        Medium wanted.
+
+    Returns
+    -------
+    ndarray
+        Wavelengths in Angstrom in medium ``target`` (a float copy when
+        ``source == target``).
+
+    Raises
+    ------
+    ValueError
+        If ``source`` or ``target`` is not a medium, or a wavelength is invalid
+        (see :func:`vacuum_to_air`).
 
     Examples
     --------
@@ -118,6 +155,11 @@ def log_linear_grid(start, stop, dlog=1e-4):
         falls on the grid).
     dlog : float, default=1e-4
         Step in log10(Angstrom).
+
+    Returns
+    -------
+    ndarray
+        Wavelengths in Angstrom, ``start * 10 ** (dlog * k)`` up to ``stop``.
 
     Examples
     --------

@@ -185,7 +185,7 @@ def predict_chunked(
         Anything with the method ``method``, e.g. a fitted
         ``Pipeline(ContinuumNormalizer, BinarySpectrumCNN)``.
     X : array-like of shape (n_spectra, n_pixels)
-        ndarray, :class:`numpy.memmap`, dask array, or any object with a
+        An ndarray, :class:`numpy.memmap`, dask array, or any object with a
         ``shape`` and row slicing (``X[start:stop]`` giving an array-like),
         such as an ``h5py`` or ``zarr`` dataset. Fluxes on the estimator's
         wavelength grid.
@@ -226,7 +226,7 @@ def predict_chunked(
 
     See Also
     --------
-    chunk_slices : the row slices used here.
+    chunk_slices : The row slices used here.
 
     References
     ----------

@@ -1,6 +1,6 @@
 """MK spectral types: one parser for every place that reads them.
 
-The MILES table (``paramsMILES_v9.1.txt``), the literature types of seed 004
+The MILES table (``paramsMILES_v9.1.txt``), the literature types of Wang et al. (2022)
 Tables 5-7 and SIMBAD all write Morgan-Keenan types as free text: a class
 letter (or a pair such as ``"OB"``), an optional subtype or subtype range, an
 optional luminosity class, then peculiarity flags (``"B0.5 Iae"``,
@@ -19,7 +19,7 @@ __all__ = [
     "spectral_type_code",
 ]
 
-#: Luminosity classes that seed 004 (section 5.2) excluded from its classical
+#: Luminosity classes that Wang et al. (2022, section 5.2) excluded from its classical
 #: Be candidates: bright giants and supergiants.
 CBE_EXCLUDED_LUMINOSITY_CLASSES = frozenset({"I", "II"})
 
@@ -36,9 +36,9 @@ _TYPE = re.compile(
 
 @dataclass(frozen=True)
 class SpectralType:
-    """A parsed MK type.
+    """A parsed MK type, as returned by :func:`parse_spectral_type`.
 
-    Attributes
+    Parameters
     ----------
     text : str
         The input, unchanged.
@@ -53,6 +53,15 @@ class SpectralType:
         {"I"}); empty when the type gives none.
     peculiarities : str
         What follows the luminosity class (``"e"``, ``"((f))"``, ``"pe_sh"``).
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils import parse_spectral_type
+    >>> parsed = parse_spectral_type("B2IVe")
+    >>> parsed.letters, parsed.code_range, parsed.peculiarities
+    ('B', (12.0, 12.0), 'e')
+    >>> sorted(parsed.luminosity_classes)
+    ['IV']
     """
 
     text: str
@@ -70,10 +79,12 @@ def spectral_type_code(letter: str, subtype: float = 0.0) -> float:
     letter : str
         One of O, B, A, F, G, K, M.
     subtype : float, default=0.0
+        Subtype in [0, 10) (``2.5`` for B2.5).
 
     Returns
     -------
     float
+        The position on the O0 = 0, B0 = 10, ... axis.
 
     Raises
     ------
@@ -124,6 +135,7 @@ def parse_spectral_type(text) -> SpectralType | None:
     Returns
     -------
     SpectralType or None
+        The parsed type; None when ``text`` is not an MK type.
 
     Examples
     --------

@@ -30,6 +30,7 @@ def check_wavelength(wavelength, n_features=None, *, name="wavelength"):
     Returns
     -------
     wavelength : ndarray of shape (n_pixels,)
+        The grid as a float64 array.
 
     Raises
     ------
@@ -104,6 +105,23 @@ def grid_or_pixel_index(wavelength, n_features, *, needs_angstrom=None):
 def check_window(window, *, name="window"):
     """Validate a wavelength interval ``(lo, hi)`` in Angstrom with ``lo < hi``.
 
+    Parameters
+    ----------
+    window : pair of float
+        ``(lo, hi)`` in Angstrom; both finite.
+    name : str, default="window"
+        Argument name used in the error message.
+
+    Returns
+    -------
+    tuple of float
+        ``(lo, hi)`` as Python floats.
+
+    Raises
+    ------
+    ValueError
+        If ``window`` is not a pair of finite numbers with ``lo < hi``.
+
     Examples
     --------
     >>> from sklearn_stellar.utils import check_window
@@ -125,14 +143,71 @@ def check_window(window, *, name="window"):
 
 
 def check_medium(medium, *, name="medium"):
-    """Validate a wavelength medium: ``"vacuum"`` or ``"air"``."""
+    """Validate a wavelength medium: ``"vacuum"`` or ``"air"``.
+
+    Parameters
+    ----------
+    medium : str
+        The medium to check.
+    name : str, default="medium"
+        Argument name used in the error message.
+
+    Returns
+    -------
+    str
+        ``medium``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``medium`` is not ``"vacuum"`` or ``"air"``; the message names
+        ``name``, the accepted values and the value received.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils import check_medium
+    >>> check_medium("air")
+    'air'
+    >>> check_medium("vaccum", name="source")
+    Traceback (most recent call last):
+    ...
+    ValueError: `source` must be one of ('vacuum', 'air'), got 'vaccum'.
+    """
     if not isinstance(medium, str) or medium not in MEDIA:
         raise ValueError(f"`{name}` must be one of {MEDIA}, got {medium!r}.")
     return medium
 
 
 def check_positive(value, *, name):
-    """Validate a strictly positive finite real number."""
+    """Validate a strictly positive finite real number.
+
+    Parameters
+    ----------
+    value : float
+        The number to check (a bool is refused).
+    name : str
+        Argument name used in the error message.
+
+    Returns
+    -------
+    float
+        ``value`` as a Python float.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a real number, is not finite or is <= 0.
+
+    Examples
+    --------
+    >>> from sklearn_stellar.utils import check_positive
+    >>> check_positive(350, name="sigma")
+    350.0
+    >>> check_positive(0.0, name="sigma")
+    Traceback (most recent call last):
+    ...
+    ValueError: `sigma` must be a positive finite number, got 0.0.
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
