@@ -89,7 +89,12 @@ with warnings.catch_warnings():
     # The report already says which rows the filters kept from the network.
     warnings.simplefilter("ignore", FilterRejectionWarning)
     p_be = model.predict_proba(X_real)[:, 1]
+# The blue-arm S/N is printed too: two of the co-adds hold almost no blue
+# signal (S/N near 0), and an EW measured on noise means nothing, whatever
+# its value. A catalog would cut on S/N first.
 for s, status, reason, p in zip(blue, report.status, report.reason, p_be, strict=True):
-    print(f"obsid {s.meta['obsid']}: {status:13s} P(Be) = {p:.2f}  {reason}")
+    snr = s.meta["snr"]["B"]
+    print(f"obsid {s.meta['obsid']} (S/N blue {snr:6.2f}): {status:9s} P(Be) = {p:.2f}")
+    print(f"    {reason}")
 
 plt.show()
