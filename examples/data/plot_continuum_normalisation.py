@@ -3,13 +3,13 @@ Continuum normalisation of a real LAMOST spectrum
 =================================================
 
 A LAMOST low-resolution spectrum is not flux calibrated in any useful sense:
-its shape is the star's spectrum times the instrument's response. Both seed
+its shape is the star's spectrum times the instrument's response. Both papers
 papers divide each spectrum by a smooth *pseudo-continuum* before a network
 sees it:
 
 * the binary-star paper (Jing et al. 2024) smooths the flux with a wide
   Gaussian (sigma = 35 nm), as in Ho et al. (2017);
-* the Be-star paper (Shi et al. 2022) fits a cubic spline with asymmetric
+* the Be-star paper (Wang et al. 2022) fits a cubic spline with asymmetric
   sigma clipping, so that lines do not pull the continuum.
 
 Both are :class:`~sklearn_stellar.preprocessing.ContinuumNormalizer` with a

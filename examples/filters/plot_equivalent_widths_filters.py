@@ -2,7 +2,7 @@
 Equivalent widths and the filters on real LAMOST spectra
 ========================================================
 
-Shi et al. (2022) keep late-type stars away from their Be-star network with
+Wang et al. (2022) keep late-type stars away from their Be-star network with
 two equivalent-width cuts (EW(H-alpha, 6548-6578 A) < 10 A and EW(Mg I b,
 5160-5193 A) < 1.2 A, windows in air) and a 2MASS colour index ``Q``.
 :class:`~sklearn_stellar.filters.EWFilter` and

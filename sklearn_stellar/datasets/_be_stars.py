@@ -28,7 +28,7 @@ from ._miles import (
 
 __all__ = ["make_be_spectra", "BE_MORPHOLOGIES", "NON_BE_MORPHOLOGIES"]
 
-#: Be morphologies (seed 004 Figs. 4, 7, A1, A2) and their default shares.
+#: Be morphologies (Wang et al. 2022, Figs. 4, 7, A1, A2) and their default shares.
 BE_MORPHOLOGIES = {
     "single_peak": 0.2,
     "double_peak_symmetric": 0.15,
@@ -37,14 +37,14 @@ BE_MORPHOLOGIES = {
     "shell_on_emission": 0.15,
     "shell_on_absorption": 0.15,
 }
-#: Non-Be morphologies (seed 004 Fig. 5) and their default shares.
+#: Non-Be morphologies (Wang et al. 2022, Fig. 5) and their default shares.
 NON_BE_MORPHOLOGIES = {"absorption": 0.7, "weak_featured": 0.3}
 
 # Host vetting: depth(8 A) / depth(4 A) of photospheric H-alpha profiles of
 # MILES O/B/A stars is <= 0.74; HD 112028 (shell-like, 0.94) and MILES 853
 # (filled inner wings, 2.4) are above this.
 _SHOULDER_RATIO = 0.85
-# Seed 004 section 5.2 excluded luminosity classes I and II from its classical
+# Wang et al. (2022), section 5.2 excluded luminosity classes I and II from its classical
 # Be candidates (CBE_EXCLUDED_LUMINOSITY_CLASSES). For a MILES type without a
 # luminosity class, log g below this (that of B/A bright giants and
 # supergiants) stands in for one.
@@ -64,7 +64,7 @@ def _check_pair(value, name, lo, hi):
 
 
 def _not_classical_be_host(ids, logg, folder):
-    """True for stars seed 004 would not take as classical Be candidates.
+    """True for stars Wang et al. (2022) would not take as classical Be candidates.
 
     Luminosity class I or II in the MILES spectral type; for a type without a
     class, log g < ``_MIN_LOGG_UNCLASSED``. Supergiant H-alpha is shaped by a
@@ -119,7 +119,7 @@ def _load_hot_stars(data_home: str, min_teff: float):
       edge-on (what ``shell_on_absorption`` draws), and a shallower profile at
       4 A than at 8 A is emission filling the inner wings.
 
-    A third step follows seed 004's own candidate selection: hosts of
+    A third step follows Wang et al. (2022)'s own candidate selection: hosts of
     luminosity class I or II (bright giants and supergiants, see
     :func:`_not_classical_be_host`) are left out.
     """
@@ -172,7 +172,7 @@ def make_be_spectra(
 ):
     """Be and non-Be red-arm spectra like LAMOST MRS ones, from real MILES stars.
 
-    A stand-in for the training set of Shi et al. (2022), section 4.1.2, built
+    A stand-in for the training set of Wang et al. (2022), section 4.1.2, built
     from the real O/B/A stars of the MILES library with circumstellar-disk
     H-alpha emission added to half of them. Labels: 1 = Be, 0 = non-Be; the
     classes are balanced (1,042 : 1,042 in the seed).
@@ -195,7 +195,7 @@ def make_be_spectra(
     blue_arm : bool, default=False
         Also simulate the MRS blue arm (4950-5350 A vacuum, Mg I b): its
         columns come first in X, before the red arm's, as when both arms of
-        a LAMOST MRS exposure are concatenated (seed 004 section 3 measures
+        a LAMOST MRS exposure are concatenated (Wang et al. 2022, section 3 measures
         EW(Mg b) there to reject late-type stars).
     return_X_y : bool, default=False
         Return ``(data, target)`` only.
@@ -253,12 +253,12 @@ def make_be_spectra(
     emission (HD 216916, 2.4). Both would otherwise be "non-Be" spectra that
     look like ``shell_on_absorption`` or ``weak_emission_in_absorption``.
     Hosts of luminosity class I or II in the MILES spectral type (or, with no
-    class given, log g < 3) are left out too, as seed 004 section 5.1 left
+    class given, log g < 3) are left out too, as Wang et al. (2022), section 5.1 left
     them out of its classical Be candidates: a supergiant's H-alpha is shaped
     by its wind, often partly filled by emission (HD 206165, B2 Ib), which no
     disk model here describes. 107 hosts remain (130 without this step).
 
-    Emission floor. Seed 004 labelled a star Be only after its peak search
+    Emission floor. Wang et al. (2022) labelled a star Be only after its peak search
     (section 4.1.1: local maxima in 6551-6579 A after smoothing with a
     Bartlett window of 5-15 pixels depending on the S/N, Table 1) found an
     H-alpha peak and a visual inspection confirmed it. A drawn emission that
@@ -287,7 +287,7 @@ def make_be_spectra(
 
     References
     ----------
-    Shi, F. et al. 2022, ApJS 259, 38, sections 4.1.2 and 4.2, appendix A.
+    Wang et al. 2022, "Identification of new classical Be stars from the LAMOST MRS survey", sections 4.1.2 and 4.2, appendix A.
     Rivinius, Carciofi & Martayan 2013, A&ARv 21, 69 (Be-star disks).
     Sanchez-Blazquez et al. 2006, MNRAS 371, 703 (MILES).
 

@@ -1,4 +1,4 @@
-"""H-alpha peak finding with S/N-dependent Bartlett smoothing (seed 004, 4.1.1)."""
+"""H-alpha peak finding with S/N-dependent Bartlett smoothing (Wang et al. 2022, 4.1.1)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from ._snr import der_snr
 
 __all__ = ["bartlett_width", "find_halpha_peaks"]
 
-#: Seed 004 Table 1: lower S/N edges and Bartlett window widths (pixels).
+#: Wang et al. (2022) Table 1: lower S/N edges and Bartlett window widths (pixels).
 #: The one copy of the table in the library: the peak search below and the Be
 #: training-set builder (``datasets/_be_stars.py``) both smooth with it.
 SNR_EDGES = (10.0, 20.0, 40.0, 60.0, 100.0, 120.0, 150.0)
 BARTLETT_WIDTHS = (15, 10, 9, 8, 7, 6, 5)
-#: Wavelength region searched for peaks (air, Angstrom), seed 004 section 4.1.1.
+#: Wavelength region searched for peaks (air, Angstrom), Wang et al. (2022), section 4.1.1.
 HALPHA_PEAK_WINDOW = (6551.0, 6579.0)
 
 
@@ -82,7 +82,7 @@ def _extrema_and_prominence(s):
 
 
 def bartlett_width(snr) -> np.ndarray:
-    """Bartlett window width (pixels) for each S/N, per seed 004 Table 1.
+    """Bartlett window width (pixels) for each S/N, per Wang et al. (2022) Table 1.
 
     ========================  =====
     S/N                       width
@@ -121,10 +121,10 @@ def find_halpha_peaks(
     window=HALPHA_PEAK_WINDOW,
     n_sigma: float = 3.0,
 ) -> Bunch:
-    """Find H-alpha emission peaks after Bartlett smoothing (seed 004, 4.1.1).
+    """Find H-alpha emission peaks after Bartlett smoothing (Wang et al. 2022, 4.1.1).
 
     Each spectrum is smoothed with a normalised Bartlett (triangular) window
-    whose width follows its S/N (:func:`bartlett_width`, seed 004 Table 1),
+    whose width follows its S/N (:func:`bartlett_width`, Wang et al. (2022) Table 1),
     then local maxima (peaks) and minima (valleys) of the smoothed flux are
     located inside ``window``. The most prominent peak is kept: its height is
     measured above the higher of the lowest points on its left and on its
@@ -181,12 +181,12 @@ def find_halpha_peaks(
     As in the paper, the flag selects *candidates*: a significant local
     maximum also appears between the H-alpha wing and a neighbouring
     absorption line (C II 6578 A in B stars, metal lines in late types), and
-    seed 004 inspected its candidates visually. ``peak_wavelength`` tells the
+    Wang et al. (2022) inspected its candidates visually. ``peak_wavelength`` tells the
     two apart.
 
     References
     ----------
-    Seed 004, section 4.1.1 and Table 1; Bartlett, M. S. 1950, Biometrika 37, 1.
+    Wang et al. (2022), section 4.1.1 and Table 1; Bartlett, M. S. 1950, Biometrika 37, 1.
 
     Examples
     --------
