@@ -12,6 +12,7 @@ from ..lines._common import window_in_medium, window_weights
 from ..neural import BeResNet18
 from ..preprocessing import ContinuumNormalizer, HalphaRasterizer
 from ..utils import check_wavelength
+from ._domain import be_domain
 
 __all__ = ["make_be_pipeline"]
 
@@ -63,6 +64,7 @@ def make_be_pipeline(
     negative_label=0,
     random_state=None,
     verbose: int = 0,
+    domain: bool = False,
 ) -> FilteredClassifier:
     """Classical Be star finder of seed 004, unfitted, best defaults.
 
@@ -139,6 +141,15 @@ def make_be_pipeline(
         Seeds the network (initialisation, shuffling, augmentation).
     verbose : int, default=0
         skorch's per-epoch log when > 0.
+    domain : bool, default=False
+        Put a :class:`~sklearn_stellar.domain.DomainGuard` of the seed's
+        training domain first among the filters, as ``"domain"``
+        (``pipelines._domain.BE_DOMAIN``: MRS, CLASS STAR, O-A9, S/N > 10
+        per pixel, a PCA novelty detector fitted on the spline-normalised
+        training spectra): galaxies, late types, LRS input and spectra below
+        the S/N floor get ``"out_of_domain"``, not a P(Be). Opt-in so that
+        saved models load as they were; ``sklearn-stellar train`` turns it
+        on (docs/domain.rst).
 
     Returns
     -------
@@ -192,6 +203,8 @@ def make_be_pipeline(
     ]
     if photometry is not None:
         filters.append(("q", QColorFilter(bands=tuple(photometry))))
+    if domain:
+        filters.insert(0, ("domain", be_domain(grid, medium, normalizer())))
     network = BeResNet18(
         width=width,
         max_epochs=max_epochs,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline
 
+from ..filters import FilteredClassifier
 from ..neural import BinarySpectrumCNN
 from ..preprocessing import ContinuumNormalizer
+from ._domain import binary_domain
 
 __all__ = ["make_binary_pipeline"]
 
@@ -24,7 +26,8 @@ def make_binary_pipeline(
     oversample: bool = True,
     random_state=None,
     verbose: int = 0,
-) -> Pipeline:
+    domain: bool = False,
+) -> Pipeline | FilteredClassifier:
     """Binary vs single star classifier of seed 000, unfitted, best defaults.
 
     An imblearn :class:`~imblearn.pipeline.Pipeline` with the steps
@@ -80,11 +83,23 @@ def make_binary_pipeline(
         Seeds the oversampler and the network.
     verbose : int, default=0
         skorch's per-epoch log when > 0.
+    domain : bool, default=False
+        Wrap the pipeline in a
+        :class:`~sklearn_stellar.filters.FilteredClassifier` whose one filter
+        ``"domain"`` is a :class:`~sklearn_stellar.domain.DomainGuard` of the
+        seed's training domain (``pipelines._domain.BINARY_DOMAIN``: LRS,
+        CLASS STAR, F5-K7 dwarfs, S/N > 20 in 4000-5500 A, a PCA novelty
+        detector fitted on the training spectra, continuum-normalised like
+        the network's input). Spectra outside it get status
+        ``"out_of_domain"`` in ``filter_report`` and no p_b in catalogs.
+        Opt-in so that models saved before it load and score as they did;
+        ``sklearn-stellar train`` turns it on (docs/domain.rst).
 
     Returns
     -------
-    pipeline : imblearn.pipeline.Pipeline
-        Unfitted; steps ``"norm"``, ``"ros"``, ``"cnn"``.
+    pipeline : imblearn.pipeline.Pipeline or FilteredClassifier
+        Unfitted; steps ``"norm"``, ``"ros"``, ``"cnn"`` (the
+        ``estimator`` of the FilteredClassifier with ``domain=True``).
 
     See Also
     --------
@@ -107,7 +122,7 @@ def make_binary_pipeline(
     >>> pipe.get_params()["cnn__lr"], pipe.get_params()["cnn__max_epochs"]
     (0.0001, 16)
     """
-    return Pipeline(
+    pipeline = Pipeline(
         [
             ("norm", ContinuumNormalizer(wavelength=wavelength, sigma=sigma)),
             (
@@ -130,4 +145,12 @@ def make_binary_pipeline(
                 ),
             ),
         ]
+    )
+    if not domain:
+        return pipeline
+    guard = binary_domain(
+        wavelength, ContinuumNormalizer(wavelength=wavelength, sigma=sigma)
+    )
+    return FilteredClassifier(
+        filters=[("domain", guard)], estimator=pipeline, negative_label=0
     )
