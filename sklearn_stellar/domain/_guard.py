@@ -31,8 +31,9 @@ class DomainGuard(TransformerMixin, BaseEstimator):
 
     - ``coverage``: fraction of the grid's pixels with finite flux, cut
       ``> min_coverage``;
-    - ``snr``: DER_SNR of the flux in ``snr_window``, cut ``> min_snr``
-      (seed 000 trained on S/N(g) > 20, seed 004 on S/N > 10 per pixel);
+    - ``snr``: DER_SNR of the flux in ``snr_window``, cut ``> min_der_snr``
+      (the header S/N is compared with ``min_snr`` by :meth:`check_metadata`:
+      seed 000 trained on S/N(g) > 20, seed 004 on S/N > 10 per pixel);
     - ``novelty``: :class:`SpectralNoveltyDetector` fitted on the training
       spectra after ``normalizer``, cut ``< 1`` (1 = the training quantile).
 
@@ -58,8 +59,13 @@ class DomainGuard(TransformerMixin, BaseEstimator):
     min_coverage : float or None, default=0.9
         Least fraction of finite pixels.
     min_snr : float or None, default=None
-        S/N floor per pixel (DER_SNR of the flux, and the header S/N of
-        ``snr_bands`` in :meth:`check_metadata`).
+        S/N floor per pixel of the header S/N of ``snr_bands``
+        (:meth:`check_metadata`).
+    min_der_snr : float or None, default=None
+        S/N floor of the ``snr`` column (DER_SNR of the flux in
+        ``snr_window``). DER_SNR reads line-rich LRS spectra low (a K5 dwarf
+        at header S/N(g) 125 measures 16 in 4000-5500 A), so this floor may
+        sit below ``min_snr``.
     snr_window : tuple of float or None, default=None
         ``(lo, hi)`` air Angstrom where DER_SNR is measured; None: every
         pixel.
@@ -103,7 +109,7 @@ class DomainGuard(TransformerMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> wave = np.linspace(6300.0, 6800.0, 200)
     >>> X = 1.0 + 0.01 * rng.normal(size=(100, 200))
-    >>> guard = DomainGuard(wavelength=wave, min_snr=10.0).fit(X)
+    >>> guard = DomainGuard(wavelength=wave, min_der_snr=10.0).fit(X)
     >>> odd = X[:2].copy()
     >>> odd[0, :150] = np.nan                  # a quarter of the grid left
     >>> odd[1] += 0.5 * rng.normal(size=200)   # S/N ~ 2
@@ -127,6 +133,7 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         "novelty": [HasMethods(["fit", "novelty"]), "boolean", None],
         "min_coverage": [Interval(Real, 0.0, 1.0, closed="both"), None],
         "min_snr": [Interval(Real, 0.0, None, closed="left"), None],
+        "min_der_snr": [Interval(Real, 0.0, None, closed="left"), None],
         "snr_window": ["array-like", None],
         "survey": [str, None],
         "arm": [str, None],
@@ -145,6 +152,7 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         novelty=None,
         min_coverage=0.9,
         min_snr=None,
+        min_der_snr=None,
         snr_window=None,
         survey=None,
         arm=None,
@@ -159,6 +167,7 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         self.novelty = novelty
         self.min_coverage = min_coverage
         self.min_snr = min_snr
+        self.min_der_snr = min_der_snr
         self.snr_window = snr_window
         self.survey = survey
         self.arm = arm
@@ -262,7 +271,7 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         return np.array(
             [
                 nan if self.min_coverage is None else (self.min_coverage, np.inf),
-                nan if self.min_snr is None else (self.min_snr, np.inf),
+                nan if self.min_der_snr is None else (self.min_der_snr, np.inf),
                 nan if self.novelty is False else (-np.inf, 1.0),
             ],
             dtype=np.float64,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..lines import der_snr
 from ..utils._validation import validate_named_data
 
 __all__ = ["SpectralNoveltyDetector"]
@@ -41,6 +44,13 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
     quantile : float, default=0.99
         Training quantile of each part that defines novelty 1: about
         ``1 - quantile`` of the training rows are outliers.
+    residual : {"flux", "noise"}, default="flux"
+        Unit of the RMS residual: flux (continuum units), or the row's noise
+        (the residual times its DER_SNR). ``"noise"`` makes a smooth
+        spectrum (LRS interpolated onto an MRS grid) and real lines at high
+        S/N stand out against training sets with S/N down to 10, whose
+        flux residual is mostly noise; ``"flux"`` tolerates the small
+        library-to-survey mismatches that high S/N would otherwise flag.
 
     Attributes
     ----------
@@ -51,7 +61,7 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
     scale_ : ndarray of shape (n_components_,)
         Standard deviation of the training rows along each axis.
     residual_threshold_ : float
-        ``quantile`` of the training RMS residuals (flux units).
+        ``quantile`` of the training RMS residuals (unit of ``residual``).
     distance_threshold_ : float
         ``quantile`` of the training Mahalanobis distances.
     offset_ : float
@@ -86,11 +96,13 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "quantile": [Interval(Real, 0.0, 1.0, closed="right")],
+        "residual": [StrOptions({"flux", "noise"})],
     }
 
-    def __init__(self, *, n_components=8, quantile=0.99):
+    def __init__(self, *, n_components=8, quantile=0.99, residual="flux"):
         self.n_components = n_components
         self.quantile = quantile
+        self.residual = residual
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -147,6 +159,11 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
         with np.errstate(invalid="ignore", divide="ignore"):
             rms = np.sqrt(np.nansum(resid**2, axis=1) / n)
         rms[n == 0] = np.nan
+        if self.residual == "noise" and X.shape[1] >= 5:
+            with warnings.catch_warnings():
+                # Fewer than 5 pixels or zero noise: NaN, reported as such.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rms = rms * der_snr(X)
         distance = np.sqrt(np.mean((coef / self.scale_) ** 2, axis=1))
         distance[n == 0] = np.nan
         return rms, distance
