@@ -227,3 +227,24 @@ def test_red_arm_only_spectrum_is_out_of_domain_for_a_two_arm_model(data_home):
     assert not report.classified.any() and np.all(proba[:, 1] == 0.0)
     assert all("ew__ew_5160_5193 not measurable" in r for r in report.reason)
     assert any("out of domain" in str(w.message) for w in caught)
+
+
+def test_guard_travels_in_a_model_file(tmp_path, plan_spectra, binary_training):
+    """A saved model carries its domain: same statuses after load_model."""
+    from sklearn_stellar.persistence import load_model, save_model
+
+    X, y, grid = binary_training
+    clf = make_binary_pipeline(grid, domain=True)
+    clf.set_params(estimator=LogisticRegression(max_iter=200)).fit(X, y)
+    save_model(clf, tmp_path / "m.model")
+    loaded = load_model(tmp_path / "m.model")
+    guard = find_domain_guard(loaded)
+    assert guard is not None and guard.subclass_range == ("F5", "K7")
+    Xr, _ = spectra_to_array(plan_spectra[:20], wavelength=grid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FilterRejectionWarning)
+        a, b = clf.filter_report(Xr), loaded.filter_report(Xr)
+    assert list(a.status) == list(b.status)
+    np.testing.assert_allclose(a["domain__novelty"], b["domain__novelty"])
+    galaxy = next(s for s in plan_spectra if s.meta["class"] == "GALAXY")
+    assert guard.check_metadata(galaxy.meta).startswith("header CLASS GALAXY")
