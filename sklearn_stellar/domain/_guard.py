@@ -241,8 +241,8 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         Returns
         -------
         measurements : ndarray of shape (n_spectra, 3)
-            ``coverage`` (0-1), ``snr`` (DER_SNR per pixel, NaN with fewer
-            than 5 finite pixels in the window), ``novelty`` (1 = the
+            ``coverage`` (0-1), ``snr`` (DER_SNR per pixel; NaN, with a
+            ``RuntimeWarning``, with fewer than 5 usable pixels), ``novelty`` (1 = the
             training quantile; NaN without a finite pixel, 0 when off).
         """
         check_is_fitted(self)
@@ -250,10 +250,9 @@ class DomainGuard(TransformerMixin, BaseEstimator):
             self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False
         )
         coverage = np.isfinite(X).mean(axis=1)
-        with warnings.catch_warnings():
-            # A NaN S/N is reported as "not measurable" by the filter report.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            snr = der_snr(X[:, self._snr_columns(X.shape[1])])
+        # der_snr warns (RuntimeWarning) where the S/N is NaN: fewer than 5
+        # usable pixels; the filter report then says "not measurable".
+        snr = der_snr(X[:, self._snr_columns(X.shape[1])])
         if self.novelty_ is None:
             novelty = np.zeros(X.shape[0])
         else:
