@@ -99,6 +99,25 @@ def false_positives(pipe, X, label):
           f"{int((report.status == 'out_of_domain').sum())}")  # fmt: skip
 
 
+def mastar_hot(grid):
+    """MaStar HC templates (R ~ 1800, vacuum, another instrument) on ``grid``.
+
+    Read with astropy here (no library reader): primary flux, log-linear
+    wavelength from CRVAL1/CDELT1. The EW filter keeps the early types.
+    """
+    from astropy.io import fits
+
+    folder = get_data_home() / "libraries" / "mastarhc_v2"
+    rows = []
+    for path in sorted(folder.glob("MaStarHC_*.fits*")):
+        with fits.open(path) as hdul:
+            flux = np.asarray(hdul[0].data, dtype=np.float64)
+            head = hdul[0].header
+        wave = 10.0 ** (head["CRVAL1"] + head["CDELT1"] * np.arange(flux.size))
+        rows.append(np.interp(grid, wave, flux, left=np.nan, right=np.nan))
+    return np.array(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline", default="/tmp/be_pipeline.pkl")
@@ -178,6 +197,7 @@ def main(argv=None):
                 proba=proba,
             )
     if args.train_small:
+        false_positives(pipe, mastar_hot(grid), "MaStar HC templates")
         return
     print(
         f"{'survey':6s} {'obsid':>10s} {'designation':22s} {'exposure':12s} "
