@@ -277,3 +277,28 @@ def test_bad_arguments_exit_2_naming_the_option(
     assert main(argv) == 2
     assert named in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_train_domain_then_predict_flags_galaxies_and_m_dwarfs(tmp_path, data_home):
+    """`train --domain`: the model carries its guard; predict keeps every
+    spectrum, out-of-domain ones with the reason and no probability."""
+    from sklearn_stellar.io import read_lamost
+
+    model = tmp_path / "binary_domain.skstellar"
+    argv = ["train", "binary", "--n-samples", "60", "--epochs", "1", "--small",
+            "--domain", "--output", str(model)]  # fmt: skip
+    assert main(argv) == 0
+    plan = data_home / "lamost" / "lrs" / "dr7_plan_HD103621N361936B01"
+    spectra = list(read_lamost(plan, errors="report"))
+    odd = [
+        s.meta["filename"]
+        for s in spectra
+        if s.meta["class"] == "GALAXY" or str(s.meta["subclass"]).startswith("dM")
+    ]
+    out = tmp_path / "catalog.ecsv"
+    assert _predict(model, odd[:6], out) == 0
+    table = Table.read(out)
+    assert len(table) == len(odd[:6])
+    assert set(table["status"]) == {"out_of_domain"}
+    assert all(r.startswith("header ") for r in table["reason"])
+    assert np.all(np.isnan(np.asarray(table["probability"], dtype=float)))

@@ -4,7 +4,7 @@ Continuum normalisation of a real LAMOST spectrum
 
 A LAMOST low-resolution spectrum is not flux calibrated in any useful sense:
 its shape is the star's spectrum times the instrument's response. Both papers
-papers divide each spectrum by a smooth *pseudo-continuum* before a network
+divide each spectrum by a smooth *pseudo-continuum* before a network
 sees it:
 
 * the binary-star paper (Jing et al. 2024) smooths the flux with a wide

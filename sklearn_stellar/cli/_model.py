@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MIN_COVERAGE = 0.95
-
 
 @dataclass
 class ModelInfo:
@@ -54,22 +52,18 @@ def load(path) -> ModelInfo:
 
 
 def domain_problem(info: ModelInfo, spectrum) -> str:
-    """Why the model cannot read this spectrum ("" when it can)."""
-    meta = spectrum.meta
-    if info.survey and meta.get("survey") != info.survey:
-        return f"model reads {info.survey} spectra, this is {meta.get('survey')}"
-    if info.arm and meta.get("arm") != info.arm:
-        return f"model reads the MRS {info.arm} arm, this is the {meta.get('arm')} arm"
-    wave = spectrum.spectral_axis.to_value("Angstrom")
-    grid = info.wavelength
-    covered = np.mean((grid >= wave.min()) & (grid <= wave.max()))
-    # Edges may be missing (LRS files start near 3700.8 A, the binary grid at
-    # 3700 A; some MRS red arms at 6308 A): NaN fills them, the normalisers
-    # and networks handle NaN. Less than MIN_COVERAGE of the grid is refused.
-    if covered < MIN_COVERAGE:
-        return (
-            f"wavelength coverage {wave.min():.0f}-{wave.max():.0f} A holds "
-            f"{covered:.0%} of the model's {grid[0]:.0f}-{grid[-1]:.0f} A grid "
-            f"(needs {MIN_COVERAGE:.0%})"
-        )
-    return ""
+    """Why the model cannot read this spectrum ("" when it can).
+
+    The rules live in :func:`sklearn_stellar.domain.spectrum_domain_problem`
+    (survey, arm, wavelength coverage, and the header rules of the model's
+    ``DomainGuard`` when it carries one).
+    """
+    from ..domain import find_domain_guard, spectrum_domain_problem
+
+    return spectrum_domain_problem(
+        spectrum,
+        wavelength=info.wavelength,
+        survey=info.survey,
+        arm=info.arm,
+        guard=find_domain_guard(info.model),
+    )

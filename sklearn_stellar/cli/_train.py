@@ -53,6 +53,12 @@ def add_parser(commands):
     parser.add_argument(
         "--small", action="store_true", help="a small, fast network (demo, tests)"
     )
+    parser.add_argument(
+        "--domain",
+        action="store_true",
+        help="carry the recipe's domain guard: spectra outside the training "
+        "domain get status out_of_domain, no probability (docs/domain.rst)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -84,7 +90,7 @@ def make_model(args, wavelength):
     """The task's recipe from ``pipelines``, small when ``--small``."""
     from ..pipelines import make_be_pipeline, make_binary_pipeline
 
-    kwargs = {"random_state": args.seed}
+    kwargs = {"random_state": args.seed, "domain": getattr(args, "domain", False)}
     if args.epochs is not None:
         kwargs["max_epochs"] = args.epochs
     if args.task == "binary":
@@ -95,7 +101,8 @@ def make_model(args, wavelength):
             kwargs.update(n_filters=8, validation_fraction=None)
             kwargs.setdefault("lr", 3e-4)
         model = make_binary_pipeline(wavelength, **kwargs)
-        model.set_params(cnn__device=args.device)
+        prefix = "estimator__" if kwargs["domain"] else ""
+        model.set_params(**{f"{prefix}cnn__device": args.device})
         return model
     if args.small:
         kwargs.update(image_size=32, width=4, batch_size=16)

@@ -44,9 +44,9 @@ NON_BE_MORPHOLOGIES = {"absorption": 0.7, "weak_featured": 0.3}
 # MILES O/B/A stars is <= 0.74; HD 112028 (shell-like, 0.94) and MILES 853
 # (filled inner wings, 2.4) are above this.
 _SHOULDER_RATIO = 0.85
-# Wang et al. (2022), section 5.2 excluded luminosity classes I and II from its classical
-# Be candidates (CBE_EXCLUDED_LUMINOSITY_CLASSES). For a MILES type without a
-# luminosity class, log g below this (that of B/A bright giants and
+# Wang et al. (2022), section 5.2 excluded luminosity classes I and II from
+# its classical Be candidates (CBE_EXCLUDED_LUMINOSITY_CLASSES). For a MILES
+# type without a luminosity class, log g below this (that of B/A bright giants and
 # supergiants) stands in for one.
 _MIN_LOGG_UNCLASSED = 3.0
 
@@ -265,7 +265,7 @@ def make_be_spectra(
     no such search could see at the spectrum's S/N is not a Be star of that
     sample. So every emission morphology (all but ``shell_on_absorption``,
     which is recognised by its shell core) is kept only when, in the
-    noiseless profile smoothed like the seed's, the emission peak stands
+    noiseless profile smoothed like the paper's, the emission peak stands
     ``MIN_PEAK_SIGMA`` = 5 smoothed-noise sigmas above the lower of the valleys
     around it (its prominence; ``peak_sigma`` in the metadata); otherwise its
     disk geometry and height are drawn again (rejection sampling, i.e. the
@@ -287,7 +287,8 @@ def make_be_spectra(
 
     References
     ----------
-    Wang et al. 2022, "Identification of new classical Be stars from the LAMOST MRS survey", sections 4.1.2 and 4.2, appendix A.
+    Wang, L. et al. 2022, "Identification of new classical Be stars from the
+    LAMOST MRS survey", sections 4.1.2 and 4.2, appendix A.
     Rivinius, Carciofi & Martayan 2013, A&ARv 21, 69 (Be-star disks).
     Sanchez-Blazquez et al. 2006, MNRAS 371, 703 (MILES).
 

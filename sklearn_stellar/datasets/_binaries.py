@@ -304,7 +304,7 @@ def make_binary_spectra(
     Notes
     -----
     Recipe: primaries are MILES dwarfs with 3800 < Teff < 6500 K and log g > 4
-    (the seed's ranges); secondaries are MILES dwarfs (log g > 4, Teff >
+    (the paper's ranges); secondaries are MILES dwarfs (log g > 4, Teff >
     2700 K) of the same split. Masses/luminosities come from an approximate
     main-sequence Teff relation (:func:`main_sequence_relation`); a component
     contributes L_bol times its blackbody band fraction. Velocities: circular

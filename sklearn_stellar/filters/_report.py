@@ -47,24 +47,34 @@ def _bounds(flt, n_columns):
     return bounds if bounds.shape[0] == n_columns else None
 
 
+def _is_domain(flt) -> bool:
+    """Whether failing ``flt``'s cuts means out of domain (``DomainGuard``)."""
+    return getattr(flt, "failure_status", "rejected") == "out_of_domain"
+
+
 def row_status(parts, pass_mask):
     """Status code and deciding (filter, column) of every row.
 
     ``parts`` is a list of ``(name, filter, values, mask)`` with ``values``
     the filter's measurements (n_rows, n_columns) and ``mask`` its pass
-    mask. A row is *rejected* when a measured value lies outside its cut (the
-    first such cut, in filter and column order, decides), else *out of
-    domain* when a measurement is NaN,
-    else *ok*. A row failing a filter that exposes no ``get_cut_bounds`` is
-    rejected by that filter (column -1).
+    mask. A row is *out of domain* when it fails a cut of a filter whose
+    ``failure_status`` is ``"out_of_domain"`` (a domain guard: the model
+    cannot speak for the row, so no other cut's verdict is given); else
+    *rejected* when a measured value lies outside its cut (the first such
+    cut, in filter and column order, decides), else *out of domain* when a
+    measurement is NaN, else *ok*. A row failing a filter that exposes no
+    ``get_cut_bounds`` is rejected by that filter (column -1).
     """
     n = pass_mask.size
     status = np.zeros(n, dtype=np.int8)
     which = np.full((n, 2), -1, dtype=np.intp)
-    for i, (_, flt, values, _) in enumerate(parts):
+    ordered = sorted(range(len(parts)), key=lambda i: not _is_domain(parts[i][1]))
+    for i in ordered:
+        _, flt, values, _ = parts[i]
         bounds = _bounds(flt, values.shape[1])
         if bounds is None:
             continue
+        verdict = _OUT if _is_domain(flt) else _REJECTED
         for j, (low, high) in enumerate(bounds):
             if np.isnan(low) and np.isnan(high):
                 continue  # an informative column, not a cut
@@ -72,7 +82,7 @@ def row_status(parts, pass_mask):
             with np.errstate(invalid="ignore"):
                 fail = np.isfinite(v) & ~((v > low) & (v < high))
             new = fail & (status == _OK)
-            status[new] = _REJECTED
+            status[new] = verdict
             which[new] = (i, j)
     for i, (_, _, values, _) in enumerate(parts):
         nan = np.isnan(values)
@@ -127,7 +137,15 @@ def build_report(parts, pass_mask) -> Bunch:
                 np.char.add(f"{label} = ", numbers), f", cut {text}"
             )
             why = _NOT_MEASURABLE.get(flt.filter_input, "NaN")
-            reason[rows[status[rows] == _OUT]] = f"{label} not measurable ({why})"
+            out = rows[status[rows] == _OUT]
+            nan = out[np.isnan(values[out, j])]
+            reason[nan] = f"{label} not measurable ({why})"
+            outside = out[~np.isnan(values[out, j])]
+            numbers = np.char.mod("%.4g", values[outside, j])
+            reason[outside] = np.char.add(
+                np.char.add(f"{label} = ", numbers),
+                f", domain cut {text}: outside the training domain",
+            )
     return Bunch(
         status=np.asarray(STATUSES, dtype=object)[status],
         classified=np.asarray(pass_mask, dtype=bool),
@@ -152,8 +170,9 @@ def warning_text(status, pass_mask, negative_label) -> str | None:
     if rejected + out_dropped:
         text = (
             f"{rejected + out_dropped} of {n} rows did not reach the classifier "
-            f"({rejected} rejected by a cut, {out_dropped} out of domain: a "
-            "filter could not measure them) and get the negative class "
+            f"({rejected} rejected by a cut, {out_dropped} out of domain: "
+            "outside the training domain, or a filter could not measure them) "
+            "and get the negative class "
             f"{negative_label!r} with probability 1."
         )
     if out_kept:

@@ -451,7 +451,7 @@ def find_runaways(
     bin_width : float, default=1.0
         Histogram bin (km/s) of the fit.
     threshold : float, default=None
-        A fixed runaway limit in km/s (e.g. the seed's 24) instead of a fit.
+        A fixed runaway limit in km/s (e.g. the paper's 24) instead of a fit.
     z_sun : float, default=20.5
         Sun's height above the plane in pc, for the ``z`` column.
     n_draws : int, default=0
@@ -526,7 +526,7 @@ def find_runaways(
                 "`threshold`=None fits a Maxwellian to the speeds of the usable "
                 f"stars (RUWE <= {max_ruwe:g} and a distance), which needs at "
                 f"least 3; {int(used.sum())} of {len(v_t)} are usable: pass a "
-                "fixed `threshold` in km/s (e.g. the seed's 24) instead."
+                "fixed `threshold` in km/s (e.g. the paper's 24) instead."
             )
         fit = fit_maxwellian(v_t[used], bin_width=bin_width)
         meta = {k: fit[k] for k in meta}

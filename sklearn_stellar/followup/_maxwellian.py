@@ -106,7 +106,7 @@ _MAX_BINS = 1_000_000
 def fit_maxwellian(v, *, bin_width: float = 1.0, method: str = "histogram") -> Bunch:
     """Fit ``f(v) = a v^2 exp(-v^2 / b^2)`` to a sample of speeds.
 
-    ``method="histogram"`` (the seed's, as far as its numbers show: its
+    ``method="histogram"`` (the paper's, as far as its numbers show: its
     ``a = 0.904`` is an amplitude in stars per bin, not a normalised density)
     fits the counts in bins of ``bin_width`` from 0 by least squares
     (:func:`scipy.optimize.curve_fit`), with the parameter errors from the

@@ -87,7 +87,7 @@ def rv_variability(
     least ``binary_min_epochs`` epochs and ``delta_rv_max > binary_delta``;
     ``"single"`` with at least ``single_min_epochs`` epochs and
     ``delta_rv_max < single_delta``; ``"undetermined"`` otherwise. An epoch
-    with a NaN velocity does not count. The seed's criterion uses the
+    with a NaN velocity does not count. The paper's criterion uses the
     velocities alone, not their errors.
 
     Parameters

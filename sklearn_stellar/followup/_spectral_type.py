@@ -114,7 +114,7 @@ def spectral_type_cut(
     :func:`sklearn_stellar.utils.parse_spectral_type`.
 
     A type given as a range that crosses a limit (no subtype: ``"A"``,
-    ``"OB"``, ``"O"``; or ``"A1/3"``) is kept by default: the seed's Table 7
+    ``"OB"``, ``"O"``; or ``"A1/3"``) is kept by default: the paper's Table 7
     lists new classical Be stars typed only ``"A"``, ``"Ae"``, ``"OB"`` and
     ``"OBe"``. Pass ``straddling="drop"`` for the strict reading.
 

@@ -1,4 +1,4 @@
-"""H-alpha peak finding with S/N-dependent Bartlett smoothing (Wang et al. 2022, 4.1.1)."""
+"""H-alpha peaks after S/N-dependent Bartlett smoothing (Wang et al. 2022, 4.1.1)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ __all__ = ["bartlett_width", "find_halpha_peaks"]
 #: training-set builder (``datasets/_be_stars.py``) both smooth with it.
 SNR_EDGES = (10.0, 20.0, 40.0, 60.0, 100.0, 120.0, 150.0)
 BARTLETT_WIDTHS = (15, 10, 9, 8, 7, 6, 5)
-#: Wavelength region searched for peaks (air, Angstrom), Wang et al. (2022), section 4.1.1.
+#: Wavelength region searched for peaks (air, Angstrom), Wang et al. (2022),
+#: section 4.1.1.
 HALPHA_PEAK_WINDOW = (6551.0, 6579.0)
 
 
@@ -186,7 +187,8 @@ def find_halpha_peaks(
 
     References
     ----------
-    Wang et al. (2022), section 4.1.1 and Table 1; Bartlett, M. S. 1950, Biometrika 37, 1.
+    Wang et al. (2022), section 4.1.1 and Table 1; Bartlett, M. S. 1950,
+    Biometrika 37, 1.
 
     Examples
     --------

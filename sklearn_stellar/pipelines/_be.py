@@ -12,6 +12,7 @@ from ..lines._common import window_in_medium, window_weights
 from ..neural import BeResNet18
 from ..preprocessing import ContinuumNormalizer, HalphaRasterizer
 from ..utils import check_wavelength
+from ._domain import be_domain
 
 __all__ = ["make_be_pipeline"]
 
@@ -64,6 +65,7 @@ def make_be_pipeline(
     negative_label=0,
     random_state=None,
     verbose: int = 0,
+    domain: bool = False,
 ) -> FilteredClassifier:
     """Classical Be star finder of Wang et al. (2022), unfitted, best defaults.
 
@@ -88,7 +90,7 @@ def make_be_pipeline(
     ResNet-18 trained 25 epochs (Adam 1e-3, cosine schedule, augmentation),
     spline knots every 100 A. With 4,168 training spectra of both MRS arms
     (``make_be_spectra(4168, blue_arm=True)``) this scored 0.993 / 0.996 /
-    0.995 held-out accuracy on three star-disjoint splits; with the seed's
+    0.995 held-out accuracy on three star-disjoint splits; with the paper's
     2,084 spectra 0.987 on average. The paper used 256 px and a full-width,
     ImageNet-pretrained ResNet-18 (``image_size=256, width=64,
     pretrained=...``); on one split 256 px did as well (0.978 vs 0.974).
@@ -140,6 +142,15 @@ def make_be_pipeline(
         Seeds the network (initialisation, shuffling, augmentation).
     verbose : int, default=0
         Print skorch's per-epoch log when > 0.
+    domain : bool, default=False
+        Put a :class:`~sklearn_stellar.domain.DomainGuard` of the
+        training domain of Wang et al. (2022) first among the filters, as ``"domain"``
+        (``pipelines._domain.BE_DOMAIN``: MRS, CLASS STAR, O-A9, S/N > 10
+        per pixel, a PCA novelty detector fitted on the spline-normalised
+        training spectra): galaxies, late types, LRS input and spectra below
+        the S/N floor get ``"out_of_domain"``, not a P(Be). Opt-in so that
+        saved models load as they were; ``sklearn-stellar train`` turns it
+        on (docs/domain.rst).
 
     Returns
     -------
@@ -193,6 +204,8 @@ def make_be_pipeline(
     ]
     if photometry is not None:
         filters.append(("q", QColorFilter(bands=tuple(photometry))))
+    if domain:
+        filters.insert(0, ("domain", be_domain(grid, medium, normalizer())))
     network = BeResNet18(
         width=width,
         max_epochs=max_epochs,

@@ -1,0 +1,205 @@
+"""Header-level domain rules: survey, arm, wavelength coverage, CLASS/SUBCLASS, S/N."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils import parse_spectral_type
+
+__all__ = [
+    "MIN_COVERAGE",
+    "find_domain_guard",
+    "lamost_subclass",
+    "metadata_problem",
+    "spectrum_domain_problem",
+]
+
+#: Least fraction of a model's grid that a spectrum's wavelength range must
+#: span. Edges may be missing (LRS files start near 3700.8 A, the binary grid
+#: at 3700 A; some MRS red arms at 6308 A): NaN fills them.
+MIN_COVERAGE = 0.95
+
+# LAMOST SUBCLASS prefixes: "dM0" (dwarf), "gM" (giant), "sdM1" (subdwarf).
+_PREFIXES = (("sd", "VI"), ("d", "V"), ("g", "III"))
+
+
+def lamost_subclass(text):
+    """MK code range and luminosity class of a LAMOST SUBCLASS, or None.
+
+    Parameters
+    ----------
+    text : str
+        Header SUBCLASS, e.g. ``"G3"``, ``"dM0"``, ``"gM"``, ``"Non"``.
+
+    Returns
+    -------
+    (code_range, luminosity) or None
+        ``code_range`` on the scale of
+        :func:`~sklearn_stellar.utils.spectral_type_code` (A0 = 20); the
+        luminosity class from the prefix (``"V"``, ``"III"``, ``"VI"``) or
+        ``""``. None when the text is not an MK type (galaxies' ``"Non"``).
+
+    Examples
+    --------
+    >>> from sklearn_stellar.domain import lamost_subclass
+    >>> lamost_subclass("dM2"), lamost_subclass("gM"), lamost_subclass("Non")
+    (((62.0, 62.0), 'V'), ((60.0, 69.5), 'III'), None)
+    """
+    if not isinstance(text, str):
+        return None
+    text, lum = text.strip(), ""
+    for prefix, cls in _PREFIXES:
+        if text.startswith(prefix) and text[len(prefix) : len(prefix) + 1] in "OBAFGKM":
+            text, lum = text[len(prefix) :], cls
+            break
+    parsed = parse_spectral_type(text) if text else None
+    if parsed is None:
+        return None
+    if not lum and parsed.luminosity_classes:
+        lum = sorted(parsed.luminosity_classes)[0]
+    return parsed.code_range, lum
+
+
+def _code(text, name):
+    parsed = parse_spectral_type(text)
+    if parsed is None:
+        raise ValueError(f"`{name}` must be an MK type such as 'F5', got {text!r}.")
+    return parsed.code_range
+
+
+def metadata_problem(
+    meta,
+    *,
+    survey=None,
+    arm=None,
+    classes=None,
+    subclass_range=None,
+    dwarfs_only=False,
+    min_snr=None,
+    snr_bands=(),
+) -> str:
+    """Why reader metadata puts a spectrum outside a domain ("" if it does not).
+
+    Parameters are those of :class:`DomainGuard`; keys absent from ``meta``
+    (or None) are not checked.
+
+    Returns
+    -------
+    reason : str
+
+    Examples
+    --------
+    >>> from sklearn_stellar.domain import metadata_problem
+    >>> metadata_problem({"class": "STAR", "subclass": "dM0"},
+    ...                  classes=("STAR",), subclass_range=("F5", "K7"))
+    'header SUBCLASS dM0 is later than K7, outside the trained F5-K7'
+    """
+    got = meta.get("survey")
+    if survey and got and got != survey:
+        return f"model reads {survey} spectra, this is {got}"
+    got = meta.get("arm")
+    if arm and got and got != arm:
+        return f"model reads the MRS {arm} arm, this is the {got} arm"
+    got = meta.get("class")
+    if classes and got and got not in classes:
+        return f"header CLASS {got}, the model was trained on {'/'.join(classes)}"
+    got = meta.get("subclass")
+    if subclass_range and got:
+        problem = _subclass_problem(got, subclass_range, dwarfs_only)
+        if problem:
+            return problem
+    if min_snr is not None:
+        snr = meta.get("snr") or {}
+        for band in snr_bands:
+            value = snr.get(band)
+            if value is not None and not float(value) >= min_snr:
+                return (
+                    f"header S/N({band}) = {float(value):.3g}, below the floor "
+                    f"{min_snr:g}"
+                )
+    return ""
+
+
+def _subclass_problem(text, subclass_range, dwarfs_only):
+    early, late = (_code(t, "subclass_range")[0] for t in subclass_range)
+    parsed = lamost_subclass(text)
+    trained = f"{subclass_range[0]}-{subclass_range[1]}"
+    if parsed is None:
+        return f"header SUBCLASS {text!r} is not a stellar type (trained {trained})"
+    (lo, hi), lum = parsed
+    if hi < early:
+        side = f"earlier than {subclass_range[0]}"
+    elif lo > late:
+        side = f"later than {subclass_range[1]}"
+    else:
+        side = ""
+    if side:
+        return f"header SUBCLASS {text} is {side}, outside the trained {trained}"
+    if dwarfs_only and lum in ("III", "II", "I"):
+        return f"header SUBCLASS {text} is a giant, the model was trained on dwarfs"
+    return ""
+
+
+def spectrum_domain_problem(
+    spectrum,
+    *,
+    wavelength,
+    survey=None,
+    arm=None,
+    min_coverage=MIN_COVERAGE,
+    guard=None,
+) -> str:
+    """Why a model cannot read a specutils spectrum ("" when it can).
+
+    Checks the survey and arm, that the spectrum's wavelength range spans
+    ``min_coverage`` of the model's grid, and, with a fitted
+    :class:`DomainGuard`, its :meth:`DomainGuard.check_metadata` rules.
+
+    Parameters
+    ----------
+    spectrum : specutils.Spectrum
+        From :func:`sklearn_stellar.io.read_lamost` (``meta`` as it fills).
+    wavelength : array-like
+        The model's grid in Angstrom.
+    survey, arm : str or None
+        The model's survey (``"LRS"``/``"MRS"``) and MRS arm.
+    min_coverage : float, default=0.95
+    guard : DomainGuard or None
+
+    Returns
+    -------
+    reason : str
+    """
+    problem = metadata_problem(spectrum.meta, survey=survey, arm=arm)
+    if problem:
+        return problem
+    wave = spectrum.spectral_axis.to_value("Angstrom")
+    grid = np.asarray(wavelength, dtype=np.float64)
+    covered = float(np.mean((grid >= wave.min()) & (grid <= wave.max())))
+    if covered < min_coverage:
+        return (
+            f"wavelength coverage {wave.min():.0f}-{wave.max():.0f} A holds "
+            f"{covered:.0%} of the model's {grid[0]:.0f}-{grid[-1]:.0f} A grid "
+            f"(needs {min_coverage:.0%})"
+        )
+    return guard.check_metadata(spectrum.meta) if guard is not None else ""
+
+
+def find_domain_guard(model):
+    """The fitted :class:`DomainGuard` among a model's filters, or None.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted ``FilteredClassifier`` (or anything else: None).
+
+    Returns
+    -------
+    DomainGuard or None
+    """
+    from ._guard import DomainGuard
+
+    for _, flt in getattr(model, "filters_", ()):
+        if isinstance(flt, DomainGuard):
+            return flt
+    return None
