@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..preprocessing import (
     ContinuumNormalizer,
@@ -304,6 +304,7 @@ Rows: {n} ({n_binary} binary, {n_single} single).
         "return_X_y": ["boolean"],
         "random_state": ["random_state"],
         "data_home": [str, Path, None],
+        "library": [StrOptions({"miles", "mastar"})],
     },
     prefer_skip_nested_validation=True,
 )
@@ -322,6 +323,7 @@ def make_binary_spectra(
     return_X_y: bool = False,
     random_state=None,
     data_home=None,
+    library: str = "miles",
 ):
     """Single and intermediate-mass-ratio binary spectra from MILES dwarfs.
 
@@ -379,6 +381,15 @@ def make_binary_spectra(
         Seed; the output is identical for equal seeds.
     data_home : str or path-like, default=None
         Folder with ``libraries/miles`` (see :func:`get_data_home`).
+    library : {"miles", "mastar"}, default="miles"
+        Stellar library of the components. ``"mastar"``: the MaStar cluster
+        templates (``libraries/mastarhc_v2``; SDSS BOSS, native R ~ 1800,
+        vacuum) whose Teff/log g are matched to MILES stars
+        (:func:`~sklearn_stellar.datasets._mastar.mastar_parameters`); only 23
+        dwarf templates (19 primaries), a test set for cross-library checks
+        rather than a training set. With ``"mastar"``, ``resolution`` must be
+        1800 (the templates are not degraded) and ``train_interpolation``/
+        ``train_line_strength`` must be off; ``groups`` are cluster numbers.
 
     Returns
     -------
@@ -464,6 +475,21 @@ def make_binary_spectra(
         )
     rng = check_random_state(random_state)
     home = get_data_home(data_home)
+    if library == "mastar":
+        return _mastar_route(
+            n_samples,
+            binary_fraction,
+            (q_lo, q_hi),
+            (snr_lo, snr_hi),
+            fractions,
+            (lo, hi),
+            rng,
+            home,
+            resolution,
+            train_interpolation,
+            train_line_strength,
+            return_X_y,
+        )
     ids, teff, logg, feh, flux, wave_air = _load_dwarfs(str(home))
     wave_vac = air_to_vacuum(wave_air)
     if lo < wave_vac[0] or hi > wave_vac[-1]:
@@ -670,6 +696,34 @@ def make_binary_spectra(
         metadata=meta,
         DESCR=descr,
     )
+
+
+def _mastar_route(
+    n,
+    frac,
+    q,
+    snr,
+    fractions,
+    band,
+    rng,
+    home,
+    resolution,
+    interpolation,
+    line_strength,
+    return_X_y,
+):
+    """``library="mastar"``: refuse MILES-only options, build from MaStar."""
+    from ._binaries_mastar import _make_mastar_spectra
+
+    if resolution != LAMOST_R or interpolation != 0 or line_strength is not None:
+        raise ValueError(
+            "library='mastar' uses the templates at their native R ~ 1800 and no "
+            f"training diversification: `resolution` must be {LAMOST_R:g} (got "
+            f"{resolution!r}), `train_interpolation` 0 (got {interpolation!r}) "
+            f"and `train_line_strength` None (got {line_strength!r})."
+        )
+    data = _make_mastar_spectra(n, frac, q, snr, fractions, band, rng, home)
+    return (data.data, data.target) if return_X_y else data
 
 
 def _spread(values, mix):
