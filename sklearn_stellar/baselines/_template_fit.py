@@ -10,7 +10,7 @@ from ..utils._validation import check_real_array
 __all__ = ["two_template_test"]
 
 
-def _check(X, templates, max_shift, n_primary):
+def _check(X, templates, max_shift, n_primary, chunk):
     X = check_real_array(X, name="X")
     templates = check_real_array(templates, name="templates")
     if X.ndim != 2 or templates.ndim != 2 or X.shape[1] != templates.shape[1]:
@@ -20,11 +20,24 @@ def _check(X, templates, max_shift, n_primary):
         )
     if len(templates) < 2:
         raise ValueError(f"`templates` needs >= 2 rows, got {len(templates)}.")
-    for name, value in (("max_shift", max_shift), ("n_primary", n_primary)):
-        if not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"`{name}` must be an integer >= 0, got {value!r}.")
-    if n_primary < 1:
-        raise ValueError(f"`n_primary` must be >= 1, got {n_primary!r}.")
+    for name, value, least in (
+        ("max_shift", max_shift, 0),
+        ("n_primary", n_primary, 1),
+        ("chunk", chunk, 1),
+    ):
+        if (
+            not isinstance(value, (int, np.integer))
+            or isinstance(value, bool)
+            or not least <= value < 10**6
+        ):
+            raise ValueError(
+                f"`{name}` must be an integer in [{least}, 1e6), got {value!r}."
+            )
+    if 2 * max_shift + 1 > X.shape[1]:
+        raise ValueError(
+            f"`max_shift` must be below half the pixels ({X.shape[1]}), got "
+            f"{max_shift!r}."
+        )
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(templates))):
         raise ValueError("`X` and `templates` must be finite (no NaN or inf).")
     return X, templates
@@ -92,7 +105,7 @@ def two_template_test(
     >>> bool(res.delta_bic[0] > 0), bool(res.delta_bic[1] > 0)
     (True, False)
     """
-    X, T = _check(X, templates, max_shift, n_primary)
+    X, T = _check(X, templates, max_shift, n_primary, chunk)
     n_t, n_pix = T.shape
     n_primary = min(n_primary, n_t)
     shifts = np.arange(-max_shift, max_shift + 1)
@@ -113,8 +126,10 @@ def two_template_test(
     out["secondary"][~ok] = -1
     out["shift"] = np.where(ok, shifts[out["shift"] % len(shifts)], 0)
     out["secondary"] = np.where(ok, out["secondary"], -1)
+    # b = 0 reproduces the single fit: RSS2 is never above RSS1.
+    out["rss2"] = np.minimum(out["rss2"], out["rss1"])
     rss1 = np.maximum(out["rss1"], 1e-300)
-    rss2 = np.maximum(np.minimum(out["rss2"], rss1), 1e-300)
+    rss2 = np.maximum(out["rss2"], 1e-300)
     out["delta_bic"] = n_pix * np.log(rss1 / rss2) - 2.0 * np.log(n_pix)
     return Bunch(**out)
 
