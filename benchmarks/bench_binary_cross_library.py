@@ -205,6 +205,49 @@ def lamost_epochs(pipe, grid, home):
     return lines, p
 
 
+def paired(args):
+    """AUC(new) - AUC(base) on the same test rows, bootstrap over stars."""
+    base, new = (np.load(f) for f in args.paired)
+    miles = make_binary_spectra(
+        args.n_miles,
+        binary_fraction=0.5,
+        split_fractions=(0.8, 0.0, 0.2),
+        random_state=args.seed,
+    )
+    mastar = make_binary_spectra(
+        args.n_mastar,
+        binary_fraction=0.5,
+        split_fractions=(0.0, 0.0, 1.0),
+        library="mastar",
+        random_state=args.seed,
+    )
+    te = miles.split == "test"
+    rng = np.random.default_rng(args.seed)
+    for key, y, g in (
+        ("p_miles", miles.target[te], miles.groups[te]),
+        ("p_mastar", mastar.target, mastar.groups),
+        ("p_lamost", None, None),
+    ):
+        if y is None:
+            r = stats.pearsonr(base[key], new[key])[0]
+            print(f"{key}: Pearson r between the two runs' p_b = {r:.3f}")
+            continue
+        stars = np.unique(g)
+        rows = [np.flatnonzero(g == s) for s in stars]
+        diff = []
+        for _ in range(args.boot):
+            pick = rng.integers(0, len(stars), len(stars))
+            idx = np.concatenate([rows[k] for k in pick])
+            if 0 < y[idx].sum() < len(idx):
+                diff.append(
+                    roc_auc_score(y[idx], new[key][idx])
+                    - roc_auc_score(y[idx], base[key][idx])
+                )
+        a, b = roc_auc_score(y, base[key]), roc_auc_score(y, new[key])
+        lo, hi = np.percentile(diff, [2.5, 97.5])
+        print(f"{key}: {a:.3f} -> {b:.3f}, paired {b - a:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+
+
 def fit_recipe(X, y, grid, args):
     pipe = make_binary_pipeline(
         grid, max_epochs=args.epochs, validation_fraction=None, random_state=args.seed
@@ -236,7 +279,17 @@ def main(argv=None):
     parser.add_argument("--augment", action="store_true")
     parser.add_argument("--no-reverse", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--paired",
+        nargs=2,
+        default=None,
+        metavar=("BASE.npz", "NEW.npz"),
+        help="only compare two --out files of runs with the same --seed/--n-*",
+    )
     args = parser.parse_args(argv)
+    if args.paired:
+        paired(args)
+        return
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     print(f"Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}; {vars(args)}")
