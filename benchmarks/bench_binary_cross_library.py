@@ -50,7 +50,8 @@ from sklearn.metrics import roc_auc_score
 
 from sklearn_stellar.baselines import two_template_test
 from sklearn_stellar.datasets import get_data_home, make_binary_spectra
-from sklearn_stellar.datasets._binaries import LAMOST_R, _load_dwarfs, _lsf_matrix
+from sklearn_stellar.datasets._binaries import LAMOST_R, _load_dwarfs
+from sklearn_stellar.datasets._binary_steps import _lsf_matrix
 from sklearn_stellar.io import read_lamost_file, spectra_to_array
 from sklearn_stellar.metrics import precision_at_prior
 from sklearn_stellar.pipelines import make_binary_pipeline

@@ -112,7 +112,7 @@ def match_to_miles(
         log_linear_grid,
         resample,
     )
-    from ._binaries import _lsf_matrix
+    from ._binary_steps import _lsf_matrix
 
     wave_vac = air_to_vacuum(miles_wave_air)
     res = np.interp(wave_vac, wave, np.median(sres, axis=0))
