@@ -21,6 +21,7 @@ SUBPACKAGES = [
     "catalog",
     "cli",
     "datasets",
+    "domain",
     "filters",
     "followup",
     "io",

@@ -1,5 +1,5 @@
-"""Follow-up science of seeds 000 and 004: cross-matches, spectral types,
-radial-velocity validation, kinematics."""
+"""Follow-up science of Jing et al. (2024) and Wang et al. (2022):
+cross-matches, spectral types, radial-velocity validation, kinematics."""
 
 import runpy
 import time

@@ -2,7 +2,7 @@
 The Be-star recipe and its H-alpha images
 =========================================
 
-:func:`~sklearn_stellar.pipelines.make_be_pipeline` is the workflow of Shi et
+:func:`~sklearn_stellar.pipelines.make_be_pipeline` is the workflow of Wang et
 al. (2022): equivalent-width cuts that remove late-type stars, a spline
 continuum, an image of the H-alpha profile
 (:class:`~sklearn_stellar.preprocessing.HalphaRasterizer`) and a ResNet-18

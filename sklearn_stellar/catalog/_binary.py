@@ -38,6 +38,8 @@ def binary_probability(estimator, X, *, pos_label=None) -> np.ndarray:
     Returns
     -------
     p_b : ndarray of shape (n_spectra,)
+        Probability of the ``pos_label`` class for each row of ``X``, in
+        [0, 1] (dimensionless).
 
     Raises
     ------
@@ -234,6 +236,40 @@ def count_above(p_b, thresholds) -> np.ndarray:
 
     The dashed curves of Jing et al. (2024) Fig. 6; pass per-spectrum values
     or a catalog's per-star ``p_b``.
+
+    Parameters
+    ----------
+    p_b : array-like of shape (n,)
+        Binary probabilities in [0, 1] (dimensionless), one per spectrum or
+        per star.
+    thresholds : float or array-like of shape (n_thresholds,)
+        Probability cuts in [0, 1]; an entry counts when ``p_b > threshold``
+        (strictly).
+
+    Returns
+    -------
+    counts : ndarray of shape (n_thresholds,) or scalar
+        Number of ``p_b`` values above each threshold (a scalar for a scalar
+        ``thresholds``).
+
+    Raises
+    ------
+    TypeError
+        If ``p_b`` or ``thresholds`` is not numeric.
+    ValueError
+        If ``p_b`` is not 1-D or holds values outside [0, 1] or NaN, or
+        ``thresholds`` is outside [0, 1] or has more than one dimension.
+
+    See Also
+    --------
+    sklearn_stellar.metrics.precision_at_prior : Precision a threshold gives
+        at the survey's binary fraction.
+
+    References
+    ----------
+    .. [1] Jing, Y., Mao, T.-X., Wang, J., Liu, C., & Chen, X. (2024). Half a
+       million binary stars identified from the low resolution spectra of
+       LAMOST.
 
     Examples
     --------

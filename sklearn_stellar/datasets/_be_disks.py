@@ -126,19 +126,17 @@ def _disk_profiles(velocity, sin_i, r_disk, m_index, v_crit, asym, phase, sigma)
 def _peak_significance(norm_flux, grid, snr, where=None):
     """How clearly the library's H-alpha peak search sees a peak, in sigmas.
 
-    ``norm_flux`` (n, n_pixels) are noiseless continuum-normalised profiles on
-    the vacuum MRS ``grid``, ``snr`` their continuum S/N per pixel. Each
-    profile is smoothed as :func:`~sklearn_stellar.lines.find_halpha_peaks`
-    smooths it (the Bartlett window of its S/N in seed Table 1, the search
-    window 6551-6579 A in air) and the prominence of its most prominent local
-    maximum is measured: the peak's height above the higher of the lowest
-    points on its left and on its right (0 for a profile without a local
-    maximum, e.g. a plain absorption line). The prominence is divided by the
-    noise of the smoothed profile, ``sqrt(sum k**2) / snr`` for the unit-sum
-    kernel ``k`` (the continuum is 1 here, where ``find_halpha_peaks``
-    estimates it by the window's median). With ``where`` (n, n_pixels)
-    boolean, only peaks at pixels where it is True count (e.g. where the disk
-    emission is).
+    ``norm_flux`` (n, n_pixels) are noiseless continuum-normalised profiles on the
+    vacuum MRS ``grid``, ``snr`` their continuum S/N per pixel. Each profile is smoothed
+    as :func:`~sklearn_stellar.lines.find_halpha_peaks` smooths it (the Bartlett window
+    of its S/N in Wang et al.'s (2022) Table 1, the search window 6551-6579 A in air)
+    and the prominence of its most prominent local maximum is measured: the peak's
+    height above the higher of the lowest points on its left and on its right (0 for a
+    profile without a local maximum, e.g. a plain absorption line). The prominence is
+    divided by the noise of the smoothed profile, ``sqrt(sum k**2) / snr`` for the
+    unit-sum kernel ``k`` (the continuum is 1 here, where ``find_halpha_peaks``
+    estimates it by the window's median). With ``where`` (n, n_pixels) boolean, only
+    peaks at pixels where it is True count (e.g. where the disk emission is).
     """
     lo, hi = window_in_medium(HALPHA_PEAK_WINDOW, "vacuum")
     smooth, inside, noise_factor = _smooth_window(

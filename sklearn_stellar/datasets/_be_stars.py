@@ -175,7 +175,7 @@ def make_be_spectra(
     A stand-in for the training set of Wang et al. (2022), section 4.1.2, built
     from the real O/B/A stars of the MILES library with circumstellar-disk
     H-alpha emission added to half of them. Labels: 1 = Be, 0 = non-Be; the
-    classes are balanced (1,042 : 1,042 in the seed).
+    classes are balanced (1,042 : 1,042 in Wang et al. 2022).
 
     Parameters
     ----------
@@ -234,10 +234,10 @@ def make_be_spectra(
     one-armed density wave of amplitude 0.2-0.6) double peaks (sin i
     0.4-0.85), ``weak_emission_in_absorption`` (the emission is 15-80 % of the
     photospheric absorption depth, so the profile stays mostly below the
-    continuum: positive EW, seed Fig. 3, 7d), and shell profiles (sin i >
+    continuum: positive EW, Wang et al. 2022, Figs. 3, 7d), and shell profiles (sin i >
     0.85: a narrow absorption core of depth 0.2-0.8 and width 15-50 km/s,
     sometimes off-centre, on top of emission or of absorption with weak
-    emission, seed Figs. A1, A2). Non-Be spectra are the broadened library
+    emission, Wang et al. 2022, Figs. A1, A2). Non-Be spectra are the broadened library
     profile (``absorption``) or the same diluted by a featureless continuum of
     0.5-3 times the stellar flux (``weak_featured``). Then a smooth random
     instrumental response (quadratic, +-15 %) and Gaussian noise at the drawn

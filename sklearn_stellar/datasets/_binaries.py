@@ -157,7 +157,7 @@ Gaia/2MASS labels of that paper are not available here.
   ({n_stars} stars); primaries additionally have 3800 < Teff < 6500 K.
 - Single: one library star. Binary: primary + main-sequence secondary with
   mass ratio q = M2/M1 in {q_range} (intermediate mass-ratio binaries, as in
-  the seed), secondary = the library dwarf of the same split whose mass best
+  Jing et al. 2024), secondary = the library dwarf of the same split whose mass best
   matches q (and [Fe/H] the primary's).
 - Masses and luminosities from Teff with an approximate main-sequence
   relation (Pecaut & Mamajek 2013, rounded); each component is scaled to unit
@@ -236,7 +236,7 @@ def make_binary_spectra(
     n_samples : int, default=4000
         Number of spectra in all splits together.
     binary_fraction : float, default=1/19
-        Fraction of binaries in each split (1:18 as in the seed).
+        Fraction of binaries in each split (1:18 as in Jing et al. 2024).
     q_range : tuple of float, default=(0.71, 0.93)
         Mass-ratio interval of the binaries.
     snr_range : tuple of float, default=(20, 100)

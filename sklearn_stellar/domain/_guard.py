@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..lines import der_snr
 from ..lines._common import window_in_medium
-from ..utils._validation import validate_named_data
+from ..utils._validation import grid_or_pixel_index, validate_named_data
 from ._metadata import metadata_problem
 from ._novelty import SpectralNoveltyDetector
 
@@ -47,8 +47,10 @@ class DomainGuard(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     wavelength : array-like of shape (n_pixels,), default=None
-        Grid of X's columns in Angstrom, in ``medium``; needed for
-        ``snr_window``.
+        Grid of X's columns in Angstrom, in ``medium``, strictly increasing.
+        None means the pixel index (no grid), on which ``snr_window`` in
+        Angstrom cannot be placed: ``fit`` raises a ValueError when
+        ``snr_window`` is set.
     medium : {"vacuum", "air"}, default="vacuum"
         Medium of ``wavelength``; ``snr_window`` is in air.
     normalizer : transformer, default=None
@@ -94,14 +96,19 @@ class DomainGuard(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn_stellar.filters.FilteredClassifier : applies it, row statuses.
-    sklearn_stellar.pipelines.make_binary_pipeline : ``domain=True``.
+    sklearn_stellar.filters.FilteredClassifier : Applies it and gives each row
+        its status.
+    sklearn_stellar.pipelines.make_binary_pipeline : Adds it with
+        ``domain=True``.
 
     References
     ----------
-    Jing, Y. et al. 2024, section 2.1: 3800 < Teff < 6500 K,
-    log g > 4, S/N(g) > 20. Wang, L. et al. 2022,
-    section 2: S/N > 10 per pixel in both MRS arms.
+    .. [1] Jing, Y., Mao, T.-X., Wang, J., Liu, C., & Chen, X. (2024). Half a
+       million binary stars identified from the low resolution spectra of
+       LAMOST. Section 2.1: 3800 < Teff < 6500 K, log g > 4, S/N(g) > 20.
+    .. [2] Wang, L., Li, J., Wu, Y., et al. (2022). Identification of new
+       classical Be stars from the LAMOST MRS survey. Section 2: S/N > 10
+       per pixel in both MRS arms.
 
     Examples
     --------
@@ -180,16 +187,9 @@ class DomainGuard(TransformerMixin, BaseEstimator):
     def _snr_columns(self, n_features):
         if self.snr_window is None:
             return slice(None)
-        if self.wavelength is None:
-            raise ValueError(
-                "`snr_window` needs `wavelength` (the grid of X's columns), got "
-                "wavelength=None."
-            )
-        grid = np.asarray(self.wavelength, dtype=np.float64).ravel()
-        if grid.size != n_features:
-            raise ValueError(
-                f"`wavelength` has {grid.size} pixels but X has {n_features} columns."
-            )
+        grid = grid_or_pixel_index(
+            self.wavelength, n_features, needs_angstrom="`snr_window`"
+        )
         lo, hi = window_in_medium(self.snr_window, self.medium, name="snr_window")
         cols = np.flatnonzero((grid >= lo) & (grid <= hi))
         if cols.size < 5:
@@ -208,11 +208,20 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_spectra, n_pixels)
             Training spectra (flux, NaN allowed).
-        y : ignored
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : DomainGuard
+            The fitted guard.
+
+        Raises
+        ------
+        ValueError
+            If ``snr_window`` is set without ``wavelength``, ``wavelength``
+            is not a strictly increasing grid matching X's columns, or the
+            window holds fewer than 5 pixels.
         """
         X = validate_named_data(
             self, X, ensure_all_finite="allow-nan", dtype=np.float64
@@ -238,6 +247,11 @@ class DomainGuard(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Coverage, S/N and novelty of each spectrum.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the grid the guard was fitted on (NaN allowed).
 
         Returns
         -------
@@ -266,6 +280,8 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         Returns
         -------
         bounds : ndarray of shape (3, 2)
+            Open interval ``(low, high)`` each column of :meth:`transform`
+            must fall in; a row of NaN for a cut that is off.
         """
         nan = (np.nan, np.nan)
         return np.array(
@@ -282,9 +298,18 @@ class DomainGuard(TransformerMixin, BaseEstimator):
 
         A NaN measurement of a cut column fails it.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the grid the guard was fitted on.
+        measurements : ndarray of shape (n_spectra, 3), default=None
+            Output of :meth:`transform` on the same X, to avoid measuring
+            twice.
+
         Returns
         -------
         mask : ndarray of shape (n_spectra,), dtype=bool
+            True for the rows that pass every cut.
         """
         values = self.transform(X) if measurements is None else measurements
         bounds = self.get_cut_bounds()
@@ -309,6 +334,8 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         Returns
         -------
         reason : str
+            The first rule the metadata breaks, in words; the empty string
+            when the spectrum is inside the domain.
         """
         return metadata_problem(
             meta,
@@ -322,7 +349,18 @@ class DomainGuard(TransformerMixin, BaseEstimator):
         )
 
     def get_feature_names_out(self, input_features=None):
-        """``coverage``, ``snr``, ``novelty``."""
+        """Get the names of the three measured columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; the output names do not depend on the input.
+
+        Returns
+        -------
+        names : ndarray of str of shape (3,)
+            ``coverage``, ``snr``, ``novelty``.
+        """
         return np.asarray(_NAMES, dtype=object)
 
     def __sklearn_tags__(self):

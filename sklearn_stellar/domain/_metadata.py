@@ -80,12 +80,43 @@ def metadata_problem(
 ) -> str:
     """Why reader metadata puts a spectrum outside a domain ("" if it does not).
 
-    Parameters are those of :class:`DomainGuard`; keys absent from ``meta``
-    (or None) are not checked.
+    The rules of :meth:`DomainGuard.check_metadata`, checked in this order;
+    keys absent from ``meta`` (or None) are not checked, and neither are
+    rules whose argument is None or empty.
+
+    Parameters
+    ----------
+    meta : mapping
+        Reader metadata: ``survey``, ``arm``, ``class``, ``subclass`` (str)
+        and ``snr`` (dict band -> S/N per pixel).
+    survey : str or None, default=None
+        ``"LRS"`` or ``"MRS"``: the survey the model reads.
+    arm : str or None, default=None
+        MRS arm (``"B"``, ``"R"``) the model reads.
+    classes : tuple of str or None, default=None
+        LAMOST CLASS values in the domain (e.g. ``("STAR",)``).
+    subclass_range : tuple of 2 str or None, default=None
+        Earliest and latest MK type in the domain (``("F5", "K7")``).
+    dwarfs_only : bool, default=False
+        Header subclasses of giants are out of domain.
+    min_snr : float or None, default=None
+        Floor of the header S/N per pixel in each of ``snr_bands``.
+    snr_bands : tuple of str, default=()
+        Keys of ``meta["snr"]`` compared with ``min_snr``.
 
     Returns
     -------
     reason : str
+        The first rule broken, in words; the empty string when none is.
+
+    Raises
+    ------
+    ValueError
+        If an entry of ``subclass_range`` is not an MK type.
+
+    See Also
+    --------
+    DomainGuard.check_metadata : The same rules with a guard's settings.
 
     Examples
     --------
@@ -159,16 +190,46 @@ def spectrum_domain_problem(
     ----------
     spectrum : specutils.Spectrum
         From :func:`sklearn_stellar.io.read_lamost` (``meta`` as it fills).
-    wavelength : array-like
+    wavelength : array-like of shape (n_pixels,)
         The model's grid in Angstrom.
-    survey, arm : str or None
+    survey, arm : str or None, default=None
         The model's survey (``"LRS"``/``"MRS"``) and MRS arm.
     min_coverage : float, default=0.95
-    guard : DomainGuard or None
+        Least fraction (0-1) of the model's grid that the spectrum's
+        wavelength range must span (:data:`MIN_COVERAGE`).
+    guard : DomainGuard or None, default=None
+        A fitted guard whose :meth:`DomainGuard.check_metadata` rules are
+        applied last; None skips them.
 
     Returns
     -------
     reason : str
+        The first problem found, in words; the empty string when the model
+        can read the spectrum.
+
+    See Also
+    --------
+    metadata_problem : The header rules alone.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from specutils import Spectrum
+    >>> from sklearn_stellar.domain import spectrum_domain_problem
+    >>> wave = np.linspace(6300.0, 6800.0, 100)
+    >>> spec = Spectrum(
+    ...     flux=np.ones(100) * u.dimensionless_unscaled,
+    ...     spectral_axis=wave * u.AA,
+    ...     meta={"survey": "MRS", "arm": "R"},
+    ... )
+    >>> spectrum_domain_problem(spec, wavelength=wave, survey="MRS", arm="R")
+    ''
+    >>> spectrum_domain_problem(spec, wavelength=wave, survey="LRS")
+    'model reads LRS spectra, this is MRS'
+    >>> wide = np.linspace(6000.0, 6800.0, 100)
+    >>> spectrum_domain_problem(spec, wavelength=wide)[:46]
+    'wavelength coverage 6300-6800 A holds 62% of t'
     """
     problem = metadata_problem(spectrum.meta, survey=survey, arm=arm)
     if problem:
@@ -195,7 +256,26 @@ def find_domain_guard(model):
 
     Returns
     -------
-    DomainGuard or None
+    guard : DomainGuard or None
+        The first :class:`DomainGuard` in ``model.filters_``; None when the
+        model has none (or no ``filters_``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_stellar.domain import DomainGuard, find_domain_guard
+    >>> from sklearn_stellar.filters import FilteredClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = 1.0 + 0.01 * rng.normal(size=(40, 30))
+    >>> y = np.arange(40) % 2
+    >>> model = FilteredClassifier(
+    ...     [("domain", DomainGuard())], LogisticRegression()
+    ... ).fit(X, y)
+    >>> type(find_domain_guard(model)).__name__
+    'DomainGuard'
+    >>> find_domain_guard(LogisticRegression()) is None
+    True
     """
     from ._guard import DomainGuard
 

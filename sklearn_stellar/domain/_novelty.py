@@ -55,9 +55,10 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
     ----------
     mean_ : ndarray of shape (n_features,)
         Mean training spectrum (NaN pixels left out).
-    components_ : ndarray of shape (n_components_, n_features)
-        Principal axes.
-    scale_ : ndarray of shape (n_components_,)
+    components_ : ndarray of shape (n_kept, n_features)
+        Principal axes; ``n_kept = min(n_components, n_samples,
+        n_features)``.
+    scale_ : ndarray of shape (n_kept,)
         Standard deviation of the training rows along each axis.
     residual_threshold_ : float
         ``quantile`` of the training RMS residuals (unit of ``residual``).
@@ -69,14 +70,14 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
 
     See Also
     --------
-    DomainGuard : the filter that uses it inside ``FilteredClassifier``.
-    sklearn.covariance.EllipticEnvelope : a distance-only detector.
+    DomainGuard : The filter that uses it inside ``FilteredClassifier``.
+    sklearn.covariance.EllipticEnvelope : A distance-only detector.
 
     References
     ----------
-    Jolliffe, I. T. 2002, Principal Component Analysis (reconstruction error
-    as an outlier measure); Yip, C. W. et al. 2004, AJ 128, 585 (PCA of
-    spectra).
+    .. [1] Jolliffe, I. T. (2002). Principal Component Analysis, 2nd ed.
+       Springer (reconstruction error as an outlier measure).
+    .. [2] Yip, C. W. et al. (2004). AJ 128, 585 (PCA of spectra).
 
     Examples
     --------
@@ -111,11 +112,13 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Continuum-normalised training spectra (NaN allowed).
-        y : ignored
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : SpectralNoveltyDetector
+            The fitted detector.
 
         Raises
         ------
@@ -173,6 +176,7 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Continuum-normalised spectra on the training grid (NaN allowed).
 
         Returns
         -------
@@ -190,7 +194,12 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
         ) + np.where(np.isnan(residual), np.nan, 0.0)
 
     def score_samples(self, X) -> np.ndarray:
-        """Minus the novelty: higher is more like the training spectra.
+        """Return minus the novelty: higher is more like the training spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Continuum-normalised spectra on the training grid (NaN allowed).
 
         Returns
         -------
@@ -200,20 +209,33 @@ class SpectralNoveltyDetector(OutlierMixin, BaseEstimator):
         return np.nan_to_num(-self.novelty(X), nan=-np.inf)
 
     def decision_function(self, X) -> np.ndarray:
-        """``score_samples(X) - offset_``: negative for outliers.
+        """Compute ``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Continuum-normalised spectra on the training grid (NaN allowed).
 
         Returns
         -------
         decision : ndarray of shape (n_samples,)
+            ``1 - novelty``; -inf for a row with no finite pixel.
         """
         return self.score_samples(X) - self.offset_
 
     def predict(self, X) -> np.ndarray:
-        """+1 for spectra like the training ones, -1 for outliers.
+        """Predict +1 for spectra like the training ones, -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Continuum-normalised spectra on the training grid (NaN allowed).
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            +1 where the novelty is at most 1, -1 elsewhere (and for rows
+            with no finite pixel).
         """
         return np.where(self.decision_function(X) >= 0.0, 1, -1)
 

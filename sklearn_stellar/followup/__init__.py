@@ -1,5 +1,5 @@
 """Follow-up science after the classifiers: cross-matches, spectral-type cut,
-radial-velocity validation and kinematics (seeds 000 and 004)."""
+radial-velocity validation and kinematics (Jing et al. 2024; Wang et al. 2022)."""
 
 from ._crossmatch import crossmatch_id, crossmatch_sky
 from ._kinematics import (

@@ -166,11 +166,11 @@ def peculiar_tangential_velocity(
     the tangential components are computed, since Wang et al. (2022) had no radial
     velocities.
 
-    Departures from the seed: the Galactic frame is astropy's, whose north
-    pole is at (192.85948, 27.12825) deg (the seed prints 192.95948, which
+    Departures from Wang et al. (2022): the Galactic frame is astropy's, whose north
+    pole is at (192.85948, 27.12825) deg (the paper prints 192.95948, which
     looks like a typo of the same Hipparcos value); the distance is
-    ``1 / parallax`` unless ``distance`` is given (the seed does not say
-    which it used); the seed does not say how it got the uncertainties of
+    ``1 / parallax`` unless ``distance`` is given (the paper does not say
+    which it used); it does not say how it got the uncertainties of
     its Table 9, here they come from ``n_draws`` Monte Carlo draws of the
     proper motions and parallax as independent Gaussians (Gaia's
     correlations are ignored; draws with a non-positive parallax are

@@ -119,7 +119,7 @@ def spectral_type_cut(
     ``"OBe"``. Pass ``straddling="drop"`` for the strict reading.
 
     Types that cannot be parsed (``"WN7"``, ``"..."``, ``"Em"``) and missing
-    ones are not selected and are reported with their own reason; the seed
+    ones are not selected and are reported with their own reason; Wang et al. (2022)
     "conservatively excluded stars ... with no record of spectral type".
 
     Parameters

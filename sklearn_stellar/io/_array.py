@@ -99,10 +99,13 @@ def default_grid(wavelengths) -> np.ndarray:
 
     Returns
     -------
-    ndarray
+    grid : ndarray of shape (n_pixels,)
+        Wavelengths in Angstrom, in the spectra's own medium, increasing.
 
     Raises
     ------
+    TypeError
+        If ``wavelengths`` is not a list or tuple of arrays.
     ValueError
         If the spectra do not overlap (e.g. MRS blue and red arms mixed).
 
@@ -190,7 +193,8 @@ def spectra_to_array(
     Returns
     -------
     X : ndarray of shape (n_spectra, n_pixels)
-        float64 fluxes; NaN at masked or uncovered pixels.
+        Fluxes (float64, in the first spectrum's flux unit); NaN at masked
+        or uncovered pixels.
     wavelength : ndarray of shape (n_pixels,)
         The grid (Angstrom, in ``medium``).
     ivar : ndarray of shape (n_spectra, n_pixels)

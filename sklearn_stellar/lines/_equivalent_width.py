@@ -205,8 +205,14 @@ class EWTransformer(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    equivalent_width : the function this transformer applies.
-    sklearn_stellar.filters.EWFilter : selection by EW cuts.
+    equivalent_width : The function this transformer applies.
+    sklearn_stellar.filters.EWFilter : Selection by EW cuts.
+
+    References
+    ----------
+    .. [1] Wang, L., Li, J., Wu, Y., et al. (2022). Identification of new
+       classical Be stars from the LAMOST MRS survey. Section 3 (the
+       H-alpha and Mg I b windows).
 
     Examples
     --------
@@ -257,11 +263,20 @@ class EWTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
-        y : ignored
+            Fluxes on ``wavelength`` (NaN allowed).
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : EWTransformer
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            If ``wavelength`` is None or does not match X's columns, or a
+            window holds no pixel of the grid.
         """
         return _fit_ew_windows(self, X, self._windows(), name="windows")
 
@@ -271,16 +286,29 @@ class EWTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_pixels)
+            Fluxes on the grid given at fit (NaN allowed; a window without a
+            valid pixel gives NaN with a ``RuntimeWarning``).
 
         Returns
         -------
         ew : ndarray of shape (n_spectra, n_windows)
-            Angstrom, positive for absorption.
+            Equivalent widths in Angstrom, positive for absorption.
         """
         return _measure_ew_windows(self, X, self._windows())
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``ew_<lo>_<hi>`` of the windows (air, Angstrom)."""
+        """Get the names ``ew_<lo>_<hi>`` of the windows (air, Angstrom).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; the names come from ``windows``.
+
+        Returns
+        -------
+        names : ndarray of str of shape (n_windows,)
+            One name per window, e.g. ``ew_6548_6578``.
+        """
         check_is_fitted(self)
         return np.asarray(
             [f"ew_{lo:g}_{hi:g}" for lo, hi in self._windows()], dtype=object

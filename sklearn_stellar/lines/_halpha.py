@@ -99,8 +99,34 @@ def bartlett_width(snr) -> np.ndarray:
 
     Below S/N 10 (outside the table, which starts at 10) and for a NaN S/N the
     widest window, 15 pixels, is used: the noisiest spectra get the strongest
-    smoothing. A negative or infinite S/N raises a ValueError naming its
-    index. :func:`find_halpha_peaks` flags those spectra as ``low_snr``.
+    smoothing. :func:`find_halpha_peaks` flags those spectra as ``low_snr``.
+
+    Parameters
+    ----------
+    snr : float or array-like
+        Signal-to-noise ratio per pixel (dimensionless, >= 0; NaN allowed).
+
+    Returns
+    -------
+    width : ndarray of int, same shape as ``snr``
+        Width in pixels of the Bartlett window that smooths the spectrum
+        before the H-alpha peak search.
+
+    Raises
+    ------
+    TypeError
+        If ``snr`` is not numeric.
+    ValueError
+        If an S/N is negative or infinite (the message names its index).
+
+    See Also
+    --------
+    find_halpha_peaks : The peak search that uses these widths.
+
+    References
+    ----------
+    .. [1] Wang, L., Li, J., Wu, Y., et al. (2022). Identification of new
+       classical Be stars from the LAMOST MRS survey. Table 1.
 
     Examples
     --------

@@ -1,4 +1,6 @@
-"""The two seed workflows as ready, unfitted estimators (one recipe each).
+"""The two papers' workflows as ready, unfitted estimators (one recipe each).
+
+Jing et al. (2024) for binary stars, Wang et al. (2022) for Be stars.
 
 The command line, the benchmarks, the docs and users build the workflows here,
 so that the best measured defaults live in one place.

@@ -81,10 +81,11 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     sigma : float, default=350.0
         Width of the Gaussian in Angstrom (35 nm in Jing et al. 2024). Gaussian only.
     kernel : {"paper", "cannon"}, default="paper"
-        ``"paper"``: ``w_i = exp(-(l - l_i)**2 / sigma**2)`` as written in paper
-        000 eq. (2). ``"cannon"``: ``w_i = exp(-0.5 (l - l_i)**2 / sigma**2)`` as
-        in TheCannon's code (``sigma`` plays TheCannon's ``L``). The two agree
-        when ``sigma_paper = sqrt(2) * L``. Gaussian only.
+        ``"paper"``: ``w_i = exp(-(l - l_i)**2 / sigma**2)`` as written in
+        Jing et al. (2024) eq. (2). ``"cannon"``:
+        ``w_i = exp(-0.5 (l - l_i)**2 / sigma**2)`` as in TheCannon's code
+        (``sigma`` plays TheCannon's ``L``). The two agree when
+        ``sigma_paper = sqrt(2) * L``. Gaussian only.
     max_gap : float or None, default=50.0
         Wavelength gap (Angstrom) above which the grid is split into
         independent segments (e.g. the blue and red arms of LAMOST MRS): no
@@ -155,11 +156,12 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     References
     ----------
-    .. [1] Jing, Y., Mao, T.-X., Wang, J., et al. 2024, binary stars from LAMOST LRS
-       spectra with CNNs, §2.2.
-    .. [2] Ho, A. Y. Q. et al. 2017, ApJ 836, 5 (TheCannon on LAMOST).
-    .. [3] Wang, L., Li, J., Wu, Y., et al. 2022, "Identification of new classical
-       Be stars from the LAMOST MRS survey", §2.
+    .. [1] Jing, Y., Mao, T.-X., Wang, J., Liu, C., & Chen, X. (2024). Half a
+       million binary stars identified from the low resolution spectra of
+       LAMOST. Section 2.2.
+    .. [2] Ho, A. Y. Q. et al. (2017). ApJ 836, 5 (TheCannon on LAMOST).
+    .. [3] Wang, L., Li, J., Wu, Y., et al. (2022). Identification of new
+       classical Be stars from the LAMOST MRS survey. Section 2.
 
     Examples
     --------
@@ -227,6 +229,12 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         self : ContinuumNormalizer
+            The fitted normaliser (``wavelength_``, ``segments_`` set).
+
+        Raises
+        ------
+        ValueError
+            If X is not 2-D or ``wavelength`` does not match its columns.
         """
         _check_2d(X)
         X = validate_named_data(
@@ -285,6 +293,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         X_norm : ndarray of shape (n_spectra, n_pixels)
+            ``X / continuum``, same dtype as X (float32 or float64).
         """
         return self.fit(X, y).transform(X, ivar=ivar)
 
@@ -301,6 +310,8 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         continuum : ndarray of shape (n_spectra, n_pixels)
+            The fitted continuum in the flux unit of X; NaN where a segment
+            has no weighted pixel.
         """
         return self._normalize(X, ivar, return_continuum=True)
 
@@ -470,16 +481,57 @@ def normalize_continuum(
         Grid in Angstrom (None: pixel index).
     ivar : array-like of shape (n_spectra, n_pixels), default=None
         Inverse variances used as weights.
-    method, sigma, kernel, max_gap, knot_spacing, lower_sigma, upper_sigma, \
-n_iter, smoothing
-        See :class:`ContinuumNormalizer`.
+    method : {"gaussian", "spline"}, default="gaussian"
+        Gaussian-weighted mean (Jing et al. 2024) or clipped cubic B-spline
+        (Wang et al. 2022); see :class:`ContinuumNormalizer`.
+    sigma : float, default=350.0
+        Width of the Gaussian in Angstrom (pixels when ``wavelength`` is
+        None). Gaussian only.
+    kernel : {"paper", "cannon"}, default="paper"
+        Form of the Gaussian weight, ``exp(-d**2 / sigma**2)`` or
+        ``exp(-0.5 d**2 / sigma**2)``. Gaussian only.
+    max_gap : float or None, default=50.0
+        Gap in Angstrom above which the grid is split into independent
+        segments; None never splits.
+    knot_spacing : float, default=50.0
+        Distance between spline knots in Angstrom. Spline only.
+    lower_sigma : float, default=2.0
+        Clip pixels more than this many RMS residuals below the spline.
+        Spline only.
+    upper_sigma : float, default=3.0
+        Clip pixels more than this many RMS residuals above the spline.
+        Spline only.
+    n_iter : int, default=5
+        Maximum number of clipping iterations. Spline only.
+    smoothing : float, default=1e-3
+        Relative weight of the second-difference penalty on the spline
+        coefficients. Spline only.
     return_continuum : bool, default=False
         Return the continuum instead of ``X / continuum``.
 
     Returns
     -------
-    ndarray of shape (n_spectra, n_pixels)
-        Normalised spectra (or the continuum), in X's float dtype.
+    X_norm : ndarray of shape (n_spectra, n_pixels)
+        Normalised spectra (or the continuum, in X's flux unit), in X's
+        float dtype.
+
+    Raises
+    ------
+    ValueError
+        If X is not 2-D, ``wavelength`` does not match its columns, or a
+        parameter is out of range (named in the message).
+
+    See Also
+    --------
+    ContinuumNormalizer : The transformer form, for pipelines.
+
+    References
+    ----------
+    .. [1] Jing, Y., Mao, T.-X., Wang, J., Liu, C., & Chen, X. (2024). Half a
+       million binary stars identified from the low resolution spectra of
+       LAMOST. Section 2.2.
+    .. [2] Wang, L., Li, J., Wu, Y., et al. (2022). Identification of new
+       classical Be stars from the LAMOST MRS survey. Section 2.
 
     Examples
     --------

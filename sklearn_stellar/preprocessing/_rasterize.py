@@ -179,6 +179,13 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : HalphaRasterizer
+            The fitted rasterizer.
+
+        Raises
+        ------
+        ValueError
+            If ``wavelength`` is None or does not match X's columns, or
+            ``window`` holds fewer than 2 pixels of the grid.
         """
         X = validate_named_data(
             self, X, reset=True, ensure_all_finite="allow-nan", dtype=np.float64
@@ -412,7 +419,7 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
         flat[rows.ravel()] = values.ravel()
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output pixels, ``pixel_<row>_<column>``.
+        """Get the names of the output pixels, ``pixel_<row>_<column>``.
 
         Parameters
         ----------
@@ -421,7 +428,8 @@ class HalphaRasterizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of str of shape (size * size,)
+        names : ndarray of str of shape (size * size,)
+            Row-major pixel names of the image, ``pixel_0_0`` first.
         """
         check_is_fitted(self)
         r, c = np.divmod(np.arange(self.size * self.size), self.size)

@@ -191,7 +191,7 @@ def resample(flux, wavelength, new_wavelength, *, method="linear", ivar=None):
 
     See Also
     --------
-    sklearn_stellar.io.spectra_to_array : specutils spectra to one array.
+    sklearn_stellar.io.spectra_to_array : Specutils spectra to one array.
 
     Examples
     --------
