@@ -1,4 +1,4 @@
-"""Seed 004's Be-star workflow as one scikit-learn pipeline, trained and scored.
+"""Wang et al. (2022)'s Be-star workflow as one scikit-learn pipeline, trained and scored.
 
 EWFilter -> ContinuumNormalizer(spline) -> HalphaRasterizer -> BeResNet18
 (``sklearn_stellar.pipelines.make_be_pipeline``) on
@@ -13,7 +13,7 @@ Usage::
         --size 64 --width 32 --epochs 10 --out /tmp/be_pipeline.pkl
 
 X holds both MRS arms (blue 4950-5350 A, then red 6300-6800 A) so that the
-EW filter can apply seed 004's Mg b cut; the continuum normalizer fits each
+EW filter can apply Wang et al. (2022)'s Mg b cut; the continuum normalizer fits each
 arm separately and the rasterizer draws the red arm's H-alpha window.
 
 QColorFilter is not in the pipeline: the training spectra carry no 2MASS
@@ -42,7 +42,7 @@ SNR_BINS = [10, 20, 40, 60, 100, 120, 150, 301]  # seed Table 1
 def build_pipeline(wavelength, args):
     """The library's recipe (``sklearn_stellar.pipelines.make_be_pipeline``) with
     this script's image size, width, epochs, batch size and seed."""
-    # Seed 004 section 3: EW(H-alpha, 6548-6578 A) < 10 A and EW(Mg b,
+    # Wang et al. (2022) section 3: EW(H-alpha, 6548-6578 A) < 10 A and EW(Mg b,
     # 5160-5193 A, blue arm) < 1.2 A keep early-type stars (the recipe's cuts).
     return make_be_pipeline(
         wavelength,

@@ -12,7 +12,7 @@ Issue 13 items 1 and 3:
 2. Scored on the MILES test stars (in-library, star-disjoint) and on
    composites built from the MaStar templates (``library="mastar"``, another
    instrument, every template unseen): ROC AUC and precision at a 1:2 prior
-   (seed 000 eq. 4, p_b > 0.5), each with a 95 % bootstrap interval over
+   (Jing et al. (2024) eq. 4, p_b > 0.5), each with a 95 % bootstrap interval over
    primary stars (stars resampled, not spectra); AUC per q, primary Teff and
    S/N bin; the mean within-star AUC.
 3. The reverse direction: the recipe trained on MaStar composites (all 23

@@ -4,7 +4,7 @@ Gaussian method: the peer is TheCannon's dense formulation (``gaussian_weight_ma
 builds the P x P weight matrix once per call, ``_find_cont_gaussian_smooth`` does
 two dense matrix products over the whole block, ``_cont_norm`` divides), reimplemented
 here without its prints. Two weightings are timed: unit weights on finite pixels
-(paper 000 eq. 1; the peer gets ivar = 1 on finite pixels) and LAMOST's inverse
+(Jing et al. (2024) eq. 1; the peer gets ivar = 1 on finite pixels) and LAMOST's inverse
 variances (Ho et al. 2017). Ours uses the same kernel (``kernel="cannon"``,
 ``sigma=L``); its ``fit`` (building the cached factorisation) is timed separately.
 
@@ -94,7 +94,7 @@ def best_of(fn, repeat):
 
 
 def bench_gaussian(wave, flux, ivar, repeat):
-    L = 350.0 / np.sqrt(2.0)  # paper 000's sigma = 35 nm in TheCannon's units
+    L = 350.0 / np.sqrt(2.0)  # Jing et al. (2024)'s sigma = 35 nm in TheCannon's units
     finite = np.isfinite(flux)
     peer_flux = np.where(finite, flux, 0.0)
     print(
