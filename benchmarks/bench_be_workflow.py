@@ -1,4 +1,4 @@
-"""Wang et al. (2022)'s Be-star workflow as one scikit-learn pipeline, trained and scored.
+"""The Be-star workflow of Wang et al. (2022) as one pipeline, trained and scored.
 
 EWFilter -> ContinuumNormalizer(spline) -> HalphaRasterizer -> BeResNet18
 (``sklearn_stellar.pipelines.make_be_pipeline``) on

@@ -1,4 +1,4 @@
-"""Jing et al. (2024) workflow on MILES-built binaries: split, oversample, grid search, score.
+"""Jing et al. (2024) workflow on MILES binaries: split, oversample, grid search, score.
 
     nice -n 10 python benchmarks/bench_binary_workflow.py [--n-samples 12000]
         [--grid-epochs 3] [--final-epochs 12] [--seeds 0 1 2] [--n-eval 20000]
