@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 
+from sklearn_stellar.domain import DomainGuard, SpectralNoveltyDetector
 from sklearn_stellar.filters import (
     EWFilter,
     FilteredClassifier,
@@ -128,6 +129,16 @@ def _public_builders(X, y):
         "BeResNet18": (
             BeResNet18(width=2, max_epochs=1, channels_last=False, random_state=0),
             np.nan_to_num(X[:, :49], nan=1.0) * 100.0,
+        ),
+        "SpectralNoveltyDetector": (SpectralNoveltyDetector(n_components=3), X),
+        "DomainGuard": (
+            DomainGuard(
+                wavelength=WAVE,
+                medium="air",
+                novelty=SpectralNoveltyDetector(n_components=3),
+                min_der_snr=5.0,
+            ),
+            X,
         ),
     }
 

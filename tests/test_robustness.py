@@ -36,8 +36,8 @@ from test_common import CHECK_PARAMS
 from sklearn_stellar.utils import all_estimators
 
 PUBLIC_PACKAGES = (
-    "io catalog datasets domain filters followup lines metrics neural persistence "
-    "pipelines plotting preprocessing scale utils"
+    "baselines io catalog datasets domain filters followup lines metrics neural "
+    "persistence pipelines plotting preprocessing scale utils"
 ).split()
 TIMEOUT_S = 20
 NAN, INF = float("nan"), float("inf")
@@ -263,6 +263,12 @@ def _rows():
             f("lines.bartlett_width"), {"snr": [5.0, 50.0]}, ("snr",)
         ),
         "lines.der_snr": Row(f("lines.der_snr"), {"X": FLUX}, ("X",)),
+        "baselines.two_template_test": Row(
+            _fn("baselines.two_template_test"),
+            {"X": FLUX, "templates": FLUX[::-1] + 0.01, "max_shift": 2, "n_primary": 2},
+            ("X", "templates", "max_shift", "n_primary"),
+            nan_ok="documented: light_fraction is NaN where one template wins",
+        ),
         "lines.equivalent_width": Row(
             f("lines.equivalent_width"),
             {

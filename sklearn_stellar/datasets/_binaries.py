@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..preprocessing import air_to_vacuum, log_linear_grid
 from ..utils._validation import check_real_array
@@ -204,6 +204,7 @@ Rows: {n} ({n_binary} binary, {n_single} single).
         "return_X_y": ["boolean"],
         "random_state": ["random_state"],
         "data_home": [str, Path, None],
+        "library": [StrOptions({"miles", "mastar"})],
     },
     prefer_skip_nested_validation=True,
 )
@@ -222,6 +223,7 @@ def make_binary_spectra(
     return_X_y: bool = False,
     random_state=None,
     data_home=None,
+    library: str = "miles",
 ):
     """Single and intermediate-mass-ratio binary spectra from MILES dwarfs.
 
@@ -279,6 +281,15 @@ def make_binary_spectra(
         Seed; the output is identical for equal seeds.
     data_home : str or path-like, default=None
         Folder with ``libraries/miles`` (see :func:`get_data_home`).
+    library : {"miles", "mastar"}, default="miles"
+        Stellar library of the components. ``"mastar"``: the MaStar cluster
+        templates (``libraries/mastarhc_v2``; SDSS BOSS, native R ~ 1800,
+        vacuum) whose Teff/log g are matched to MILES stars
+        (:func:`~sklearn_stellar.datasets._mastar.mastar_parameters`); only 23
+        dwarf templates (19 primaries), a test set for cross-library checks
+        rather than a training set. With ``"mastar"``, ``resolution`` must be
+        1800 (the templates are not degraded) and ``train_interpolation``/
+        ``train_line_strength`` must be off; ``groups`` are cluster numbers.
 
     Returns
     -------
@@ -351,6 +362,16 @@ def make_binary_spectra(
         train_line_strength,
     )
     rng = check_random_state(random_state)
+    if library == "mastar":
+        return _mastar_route(
+            n_samples,
+            binary_fraction,
+            args,
+            rng,
+            get_data_home(data_home),
+            (resolution, train_interpolation, train_line_strength),
+            return_X_y,
+        )
     lib = _library(str(get_data_home(data_home)), args, wavelength_range)
     draw = _draw_systems(lib, args, n_samples, binary_fraction, rng)
     noise_rng = _draw_velocities(lib, draw, args, len(lib.grid), rng)
@@ -384,6 +405,31 @@ def make_binary_spectra(
         metadata=meta,
         DESCR=descr,
     )
+
+
+def _mastar_route(n, frac, args, rng, home, miles_only, return_X_y):
+    """``library="mastar"``: refuse MILES-only options, build from MaStar."""
+    from ._binaries_mastar import _make_mastar_spectra
+
+    resolution, interpolation, line_strength = miles_only
+    if resolution != LAMOST_R or interpolation != 0 or line_strength is not None:
+        raise ValueError(
+            "library='mastar' uses the templates at their native R ~ 1800 and no "
+            f"training diversification: `resolution` must be {LAMOST_R:g} (got "
+            f"{resolution!r}), `train_interpolation` 0 (got {interpolation!r}) "
+            f"and `train_line_strength` None (got {line_strength!r})."
+        )
+    data = _make_mastar_spectra(
+        n,
+        frac,
+        (args.q_lo, args.q_hi),
+        (args.snr_lo, args.snr_hi),
+        args.fractions,
+        (args.lo, args.hi),
+        rng,
+        home,
+    )
+    return (data.data, data.target) if return_X_y else data
 
 
 def _check_args(
