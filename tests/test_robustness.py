@@ -266,7 +266,7 @@ def _rows():
         "baselines.two_template_test": Row(
             _fn("baselines.two_template_test"),
             {"X": FLUX, "templates": FLUX[::-1] + 0.01, "max_shift": 2, "n_primary": 2},
-            ("X", "templates", "max_shift", "n_primary"),
+            ("X", "templates", "max_shift", "n_primary", "chunk"),
             nan_ok="documented: light_fraction is NaN where one template wins",
         ),
         "lines.equivalent_width": Row(
