@@ -52,6 +52,31 @@ def test_lamost_subclass_prefixes():
     assert lamost_subclass("Non") is None and lamost_subclass(None) is None
 
 
+def test_rules_of_bad_type_are_named_not_attribute_errors():
+    with pytest.raises(TypeError, match="`meta` must be a dict"):
+        metadata_problem(None)
+    with pytest.raises(TypeError, match="`classes` must be a tuple of str"):
+        metadata_problem({}, classes=1.0)
+    with pytest.raises(TypeError, match="`snr_bands` must be a tuple of str"):
+        metadata_problem({}, snr_bands=None)
+    with pytest.raises(TypeError, match="`subclass_range` must be a pair"):
+        metadata_problem({}, subclass_range="F5")
+    with pytest.raises(ValueError, match="`min_snr` must be >= 0"):
+        metadata_problem({}, min_snr=-1.0)
+    with pytest.raises(TypeError, match="`spectrum` must be a specutils Spectrum"):
+        spectrum_domain_problem("abc", wavelength=[6500.0, 6600.0])
+    import astropy.units as u
+    from specutils import Spectrum
+
+    wave = np.linspace(6500.0, 6600.0, 11)
+    spectrum = Spectrum(flux=np.ones(11) * u.Jy, spectral_axis=wave * u.AA)
+    with pytest.raises(TypeError, match="`wavelength` must be numeric"):
+        spectrum_domain_problem(spectrum, wavelength="abc")
+    with pytest.raises(ValueError, match="`min_coverage` must be >= 0 and <= 1"):
+        spectrum_domain_problem(spectrum, wavelength=wave, min_coverage=2.0)
+    assert spectrum_domain_problem(spectrum, wavelength=wave) == ""
+
+
 def test_header_rules_on_real_plan_files(plan_spectra):
     rules = {
         k: v for k, v in BINARY_DOMAIN.items() if k not in ("min_der_snr", "snr_window")

@@ -13,7 +13,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.io import fits
-from astropy.nddata import InverseVariance, StdDevUncertainty
+from astropy.nddata import InverseVariance, StdDevUncertainty, VarianceUncertainty
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from specutils import Spectrum, SpectrumList
@@ -605,6 +605,60 @@ def test_other_uncertainty_types_are_converted(everything):
     _, _, a = spectra_to_array([spec], return_ivar=True)
     _, _, b = spectra_to_array([other], return_ivar=True)
     np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "uncertainty", [InverseVariance, StdDevUncertainty, VarianceUncertainty]
+)
+def test_negative_uncertainty_of_any_type_is_refused_naming_the_spectrum(
+    uncertainty,
+):
+    # A negative standard deviation used to become a positive inverse variance.
+    wave = np.linspace(6500.0, 6600.0, 20)
+    values = np.ones(20)
+    good = _hand_built(wave, uncertainty(values))
+    values[7] = -1.0
+    bad = _hand_built(wave, uncertainty(values))
+    match = (
+        rf"`spectra\[1\]\.uncertainty` \({uncertainty.__name__}\) must be >= 0; "
+        r"pixel 7 holds -1\.0"
+    )
+    with pytest.raises(ValueError, match=match):
+        spectra_to_array([good, bad], return_ivar=True)
+    with pytest.raises(ValueError, match=match):
+        spectra_to_array([good, bad])
+
+
+def test_zero_or_nan_std_is_refused_where_kept_and_ignored_where_masked():
+    # The one ivar policy (check_ivar): an infinite or NaN inverse variance at
+    # a pixel the flux keeps is an error, named by spectrum and pixel.
+    wave = np.linspace(6500.0, 6600.0, 20)
+    for value, shown in ((0.0, "inf"), (np.nan, "nan")):
+        std = np.ones(20)
+        std[3] = value
+        spec = _hand_built(wave, StdDevUncertainty(std))
+        with pytest.raises(
+            ValueError,
+            match=rf"`spectra\[0\]\.uncertainty` must be finite .* row 0, pixel 3 "
+            rf"holds {shown}.*StdDevUncertainty as inverse variance",
+        ):
+            spectra_to_array([spec], return_ivar=True)
+        mask = np.zeros(20, dtype=bool)
+        mask[3] = True
+        masked = _hand_built(wave, StdDevUncertainty(std), mask=mask)
+        _, _, ivar = spectra_to_array([masked], wave, return_ivar=True)
+        assert np.all(np.isfinite(ivar)) and ivar[0, 3] == 0.0
+        np.testing.assert_allclose(np.delete(ivar[0], 3), 1.0)
+
+
+def _hand_built(wave, uncertainty, mask=None):
+    return Spectrum(
+        flux=np.ones(wave.size) * u.Unit("erg / (s cm2 AA)"),
+        spectral_axis=wave * u.AA,
+        uncertainty=uncertainty,
+        mask=mask,
+        meta={"medium": "vacuum"},
+    )
 
 
 # ---------------------------------------------------------------- I/O registry

@@ -334,6 +334,38 @@ def test_bad_inputs_of_the_other_displays():
         RocDisplay.from_predictions([0, 1], [0.2, 0.8], ax="left")
 
 
+@pytest.mark.parametrize("bad", ["abc", 1 + 2j, object(), ["0.2", "x"]])
+def test_values_that_are_not_numbers_are_named(bad):
+    # numpy's "could not convert string to float" / "float() argument must
+    # be ..." named no argument.
+    cases = {
+        "y_score": lambda: RocDisplay.from_predictions([0, 1], bad),
+        "bins": lambda: BinaryProbabilityDisplay.from_predictions(
+            [0, 1], [0.2, 0.8], bins=bad
+        ),
+        "p_b": lambda: ThresholdCountDisplay.from_predictions(bad),
+        "thresholds": lambda: ThresholdCountDisplay.from_predictions(
+            [0.2], thresholds=bad
+        ),
+        "proba": lambda: HalphaGalleryDisplay.from_images(np.zeros((2, 4)), bad),
+    }
+    for name, call in cases.items():
+        with pytest.raises(TypeError, match=f"`{name}` must be numeric"):
+            call()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("dtype", [complex, str, object])
+def test_images_that_are_not_pixel_values_are_named(dtype):
+    images = np.full((2, 4), 1 if dtype is complex else "a", dtype=dtype)
+    with pytest.raises(TypeError, match="`images` must be numeric"):
+        HalphaGalleryDisplay.from_images(images, [0.1, 0.2])
+    # Numeric objects are pixel values (converted), as in the rest of the library.
+    disp = HalphaGalleryDisplay.from_images(np.zeros((2, 4), dtype=object), [0.1, 0.2])
+    assert disp.images_[0].get_array().shape == (2, 2)
+    plt.close("all")
+
+
 # ---------------------------------------------------- matplotlib optional
 def test_import_works_without_matplotlib_and_plotting_names_the_extra():
     code = (

@@ -36,8 +36,8 @@ from test_common import CHECK_PARAMS
 from sklearn_stellar.utils import all_estimators
 
 PUBLIC_PACKAGES = (
-    "baselines io catalog datasets filters followup lines metrics neural persistence "
-    "pipelines preprocessing utils"
+    "baselines io catalog datasets domain filters followup lines metrics neural "
+    "persistence pipelines plotting preprocessing scale utils"
 ).split()
 TIMEOUT_S = 20
 NAN, INF = float("nan"), float("inf")
@@ -175,6 +175,22 @@ def _spectrum():
     )
 
 
+def _drawn(display_method):
+    """``display_method`` (a Display's ``from_*``), closing the figure it draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def draw(*args, **kwargs):
+        try:
+            return display_method(*args, **kwargs)
+        finally:
+            plt.close("all")
+
+    return draw
+
+
 def _rows():
     f = _fn
     return {
@@ -250,7 +266,7 @@ def _rows():
         "baselines.two_template_test": Row(
             _fn("baselines.two_template_test"),
             {"X": FLUX, "templates": FLUX[::-1] + 0.01, "max_shift": 2, "n_primary": 2},
-            ("X", "templates", "max_shift", "n_primary"),
+            ("X", "templates", "max_shift", "n_primary", "chunk"),
             nan_ok="documented: light_fraction is NaN where one template wins",
         ),
         "lines.equivalent_width": Row(
@@ -484,6 +500,69 @@ def _rows():
             {"data": ["B1 Ve", "A5 V"]},
             ("data", "later_than", "straddling"),
         ),
+        "domain.find_domain_guard": Row(
+            f("domain.find_domain_guard"), {"model": _fitted_logreg()}, ("model",)
+        ),
+        "domain.lamost_subclass": Row(
+            f("domain.lamost_subclass"), {"text": "dM2"}, ("text",), ("text",)
+        ),
+        "domain.metadata_problem": Row(
+            f("domain.metadata_problem"),
+            {
+                "meta": {"class": "STAR", "subclass": "G2", "snr": {"g": 20.0}},
+                "classes": ("STAR",),
+                "subclass_range": ("F5", "K7"),
+                "min_snr": 5.0,
+                "snr_bands": ("g",),
+            },
+            ("meta", "classes", "subclass_range", "min_snr", "snr_bands"),
+            ("meta",),
+        ),
+        "domain.spectrum_domain_problem": Row(
+            f("domain.spectrum_domain_problem"),
+            {"spectrum": _spectrum(), "wavelength": WAVE[5:-5]},
+            ("spectrum", "wavelength", "min_coverage"),
+            ("spectrum",),
+        ),
+        "plotting.BinaryProbabilityDisplay": Row(
+            _drawn(f("plotting.BinaryProbabilityDisplay").from_predictions),
+            {"y_true": [0, 1, 0, 1], "y_score": [0.1, 0.8, 0.3, 0.9]},
+            ("y_true", "y_score", "pos_label", "ratio", "bins"),
+            ("y_true", "y_score"),
+        ),
+        "plotting.HalphaGalleryDisplay": Row(
+            _drawn(f("plotting.HalphaGalleryDisplay").from_images),
+            {"images": np.ones((2, 4, 4)), "proba": [0.2, 0.9]},
+            ("images", "proba", "image_shape", "y_true", "n_cols"),
+            ("images", "proba"),
+        ),
+        "plotting.RocDisplay": Row(
+            _drawn(f("plotting.RocDisplay").from_predictions),
+            {"y_true": [0, 1, 0, 1], "y_score": [0.1, 0.8, 0.3, 0.9]},
+            ("y_true", "y_score", "pos_label"),
+            ("y_true", "y_score"),
+        ),
+        "plotting.ThresholdCountDisplay": Row(
+            _drawn(f("plotting.ThresholdCountDisplay").from_predictions),
+            {"p_b": [0.1, 0.8, 0.3, 0.9]},
+            ("p_b", "thresholds", "bins"),
+            ("p_b",),
+        ),
+        "scale.chunk_slices": Row(
+            lambda **kwargs: list(f("scale.chunk_slices")(**kwargs)),
+            {"n_rows": 10, "chunk_size": 3},
+            ("n_rows", "chunk_size"),
+        ),
+        "scale.predict_chunked": Row(
+            f("scale.predict_chunked"),
+            {
+                "estimator": _fitted_logreg(),
+                "X": np.arange(4.0)[:, None],
+                "chunk_size": 2,
+            },
+            ("estimator", "X", "chunk_size", "method"),
+            ("estimator", "X"),
+        ),
         "utils.all_estimators": Row(f("utils.all_estimators"), {}),
         "utils.check_ivar": Row(
             f("utils.check_ivar"),
@@ -523,6 +602,7 @@ def _fitted_logreg():
 
 
 NOT_CALLED = {
+    "domain.MIN_COVERAGE": "constant",
     "io.LamostReadError": "exception class",
     "io.LamostSpectra": "container returned by read_lamost; built by it",
     "filters.FilterRejectionWarning": "warning class",

@@ -211,6 +211,9 @@ def test_bad_estimator_or_x(cnn_pipeline, spectra):
         predict_chunked(cnn_pipeline, spectra[0])
     with pytest.raises(ValueError, match="at least one spectrum, got 0 rows"):
         predict_chunked(cnn_pipeline, spectra[:0])
+    for bad, dtype in ((spectra + 1j, "complex"), (spectra.astype(str), "<U")):
+        with pytest.raises(TypeError, match=f"`X` must hold real numbers.*{dtype}"):
+            predict_chunked(cnn_pipeline, bad)
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from ..utils import parse_spectral_type
+from ..utils import check_wavelength, parse_spectral_type
+from ..utils._validation import check_real
 
 __all__ = [
     "MIN_COVERAGE",
@@ -67,6 +70,34 @@ def _code(text, name):
     return parsed.code_range
 
 
+def _check_rules(meta, classes, subclass_range, min_snr, snr_bands):
+    """TypeError/ValueError naming the argument for rules DomainGuard would refuse."""
+    if not isinstance(meta, Mapping):
+        raise TypeError(
+            f"`meta` must be a dict of reader metadata, got {type(meta).__name__} "
+            f"{meta!r}."
+        )
+    for name, value in (
+        ("classes", () if classes is None else classes),
+        ("snr_bands", snr_bands),
+    ):
+        if not (
+            isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
+        ):
+            raise TypeError(f"`{name}` must be a tuple of str, got {value!r}.")
+    if subclass_range is not None and not (
+        isinstance(subclass_range, tuple | list)
+        and len(subclass_range) == 2
+        and all(isinstance(t, str) for t in subclass_range)
+    ):
+        raise TypeError(
+            "`subclass_range` must be a pair of MK types such as ('F5', 'K7'), got "
+            f"{subclass_range!r}."
+        )
+    if min_snr is not None:
+        check_real(min_snr, name="min_snr", lower=0)
+
+
 def metadata_problem(
     meta,
     *,
@@ -118,6 +149,15 @@ def metadata_problem(
     --------
     DomainGuard.check_metadata : The same rules with a guard's settings.
 
+    Raises
+    ------
+    TypeError
+        If ``meta`` is not a mapping, ``classes`` or ``snr_bands`` is not a
+        tuple of str, or ``subclass_range`` is not a pair of str.
+    ValueError
+        If ``min_snr`` is not a finite number >= 0, or ``subclass_range``
+        holds a text that is not an MK type.
+
     Examples
     --------
     >>> from sklearn_stellar.domain import metadata_problem
@@ -125,6 +165,7 @@ def metadata_problem(
     ...                  classes=("STAR",), subclass_range=("F5", "K7"))
     'header SUBCLASS dM0 is later than K7, outside the trained F5-K7'
     """
+    _check_rules(meta, classes, subclass_range, min_snr, snr_bands)
     got = meta.get("survey")
     if survey and got and got != survey:
         return f"model reads {survey} spectra, this is {got}"
@@ -207,6 +248,15 @@ def spectrum_domain_problem(
         The first problem found, in words; the empty string when the model
         can read the spectrum.
 
+    Raises
+    ------
+    TypeError
+        If ``spectrum`` is not a specutils spectrum (``meta`` and
+        ``spectral_axis``) or ``wavelength`` is not numeric.
+    ValueError
+        If ``wavelength`` is not a 1-D increasing finite grid or
+        ``min_coverage`` is not in [0, 1].
+
     See Also
     --------
     metadata_problem : The header rules alone.
@@ -231,11 +281,17 @@ def spectrum_domain_problem(
     >>> spectrum_domain_problem(spec, wavelength=wide)[:46]
     'wavelength coverage 6300-6800 A holds 62% of t'
     """
+    if not (hasattr(spectrum, "meta") and hasattr(spectrum, "spectral_axis")):
+        raise TypeError(
+            "`spectrum` must be a specutils Spectrum (with `meta` and "
+            f"`spectral_axis`), got {type(spectrum).__name__}."
+        )
+    grid = check_wavelength(wavelength)
+    min_coverage = check_real(min_coverage, name="min_coverage", lower=0, upper=1)
     problem = metadata_problem(spectrum.meta, survey=survey, arm=arm)
     if problem:
         return problem
     wave = spectrum.spectral_axis.to_value("Angstrom")
-    grid = np.asarray(wavelength, dtype=np.float64)
     covered = float(np.mean((grid >= wave.min()) & (grid <= wave.max())))
     if covered < min_coverage:
         return (

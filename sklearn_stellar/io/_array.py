@@ -10,7 +10,7 @@ from astropy.nddata import InverseVariance
 from specutils import Spectrum
 
 from ..preprocessing import resample, to_medium
-from ..utils import check_medium, check_wavelength
+from ..utils import check_ivar, check_medium, check_wavelength
 from ..utils._validation import check_real_array
 
 __all__ = ["spectra_to_array", "default_grid"]
@@ -42,6 +42,49 @@ def _as_list(spectra):
     return items
 
 
+def _inverse_variance(i, spectrum, unit, bad):
+    """Inverse variance (in ``unit``^-2) of spectrum ``i``, 0 at ``bad`` pixels.
+
+    Any uncertainty type is converted; its values must be >= 0 (a negative
+    standard deviation or variance is as meaningless as a negative inverse
+    variance), and at the pixels the flux keeps the inverse variance follows
+    the one policy of :func:`~sklearn_stellar.utils.check_ivar`: finite and
+    >= 0 (a zero standard deviation, an infinite weight, is refused).
+    """
+    name = f"spectra[{i}].uncertainty"
+    uncertainty = spectrum.uncertainty
+    raw = np.asarray(uncertainty.array, dtype=np.float64)
+    negative = raw < 0
+    if negative.any():
+        j = int(np.flatnonzero(negative)[0])
+        raise ValueError(
+            f"`{name}` ({type(uncertainty).__name__}) must be >= 0; pixel {j} holds "
+            f"{float(raw.flat[j])!r} ({int(negative.sum())} negative value(s))."
+        )
+    if not isinstance(uncertainty, InverseVariance):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            uncertainty = uncertainty.represent_as(InverseVariance)
+    scale = spectrum.flux.unit.to(unit)
+    ivar = np.array(np.asarray(uncertainty.array) / scale**2, dtype=np.float64)
+    ivar[bad] = 0.0
+    kind = type(spectrum.uncertainty).__name__
+    try:
+        return check_ivar(
+            ivar[None],
+            (1, ivar.size),
+            name=name,
+            like=f"spectra[{i}].flux",
+            warn=False,
+            first_row=i,
+        )[0]
+    except ValueError as exc:
+        if kind == "InverseVariance":
+            raise
+        raise ValueError(
+            f"{str(exc).rstrip('.')}; its {kind} as inverse variance."
+        ) from None
+
+
 def _native(i, spectrum, medium, unit):
     """(wavelength in `medium`, flux with NaN at masked pixels, ivar) of one."""
     source = spectrum.meta.get("medium") if spectrum.meta else None
@@ -60,22 +103,13 @@ def _native(i, spectrum, medium, unit):
             f"convert to the first spectrum's {unit}."
         ) from None
     flux = np.array(flux, dtype=np.float64)
-    if spectrum.uncertainty is None:
-        ivar = None
-    else:
-        scale = spectrum.flux.unit.to(unit)
-        uncertainty = spectrum.uncertainty
-        if not isinstance(uncertainty, InverseVariance):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                uncertainty = uncertainty.represent_as(InverseVariance)
-        ivar = np.asarray(uncertainty.array) / scale**2
-        ivar = np.array(ivar, dtype=np.float64)
     bad = ~np.isfinite(flux)
     if spectrum.mask is not None:
         bad |= np.asarray(spectrum.mask, dtype=bool)
     flux[bad] = np.nan
-    if ivar is not None:
-        ivar[bad | ~np.isfinite(ivar)] = 0.0
+    ivar = None
+    if spectrum.uncertainty is not None:
+        ivar = _inverse_variance(i, spectrum, unit, bad)
     wave = to_medium(np.asarray(wave, dtype=np.float64), source, medium)
     if wave.size > 1 and np.any(np.diff(wave) < 0):
         order = np.argsort(wave, kind="stable")
@@ -205,8 +239,11 @@ def spectra_to_array(
     ValueError
         For an empty input, a spectrum without ``meta["medium"]``, an
         incompatible flux unit, spectra without common range (default grid), a
-        bad ``wavelength``, ``method`` or ``medium``, or ``return_ivar=True``
-        with a spectrum lacking an uncertainty.
+        bad ``wavelength``, ``method`` or ``medium``, ``return_ivar=True``
+        with a spectrum lacking an uncertainty, or an uncertainty with a
+        negative value, or (as inverse variance) a NaN or infinite value at
+        a pixel the mask keeps (a zero standard deviation); the message names
+        ``spectra[i].uncertainty`` and the pixel.
     TypeError
         If ``spectra`` is not a Spectrum or a list of them.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..catalog import binary_probability
+from ..utils._validation import check_real_array
 
 __all__ = ["check_matplotlib", "get_axes", "check_binary_scores", "estimator_scores"]
 
@@ -51,10 +52,10 @@ def check_binary_scores(y_true, y_score, pos_label=None):
 
     Raises a ValueError naming the argument for different lengths, a score
     that is not finite, fewer or more than two classes, or a ``pos_label``
-    that is not one of them.
+    that is not one of them; a TypeError for scores that are not numbers.
     """
     y_true = np.asarray(y_true)
-    y_score = np.asarray(y_score, dtype=np.float64)
+    y_score = check_real_array(y_score, name="y_score")
     if y_true.ndim != 1 or y_score.ndim != 1:
         raise ValueError(
             f"`y_true` and `y_score` must be 1-D, got shapes {y_true.shape} and "
@@ -64,11 +65,6 @@ def check_binary_scores(y_true, y_score, pos_label=None):
         raise ValueError(
             f"`y_true` and `y_score` must have the same length, got {y_true.size} "
             f"and {y_score.size}."
-        )
-    if not np.all(np.isfinite(y_score)):
-        raise ValueError(
-            f"`y_score` must be finite, got {int((~np.isfinite(y_score)).sum())} "
-            "NaN or infinite value(s)."
         )
     labels = np.unique(y_true)
     if labels.size != 2:

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..filters import FilteredClassifier, split_photometry
 from ..filters._layout import check_bands
 from ..preprocessing import HalphaRasterizer
+from ..utils._validation import check_real_array
 from ._base import check_matplotlib, estimator_scores
 
 __all__ = ["HalphaGalleryDisplay"]
@@ -19,7 +20,9 @@ __all__ = ["HalphaGalleryDisplay"]
 def _check_images(images, proba, image_shape):
     """``(n, h, w)`` images and ``(n,)`` probabilities, checked against each other."""
     images = np.asarray(images)
-    proba = np.asarray(proba, dtype=np.float64)
+    if images.dtype.kind not in "biuf":  # uint8 raster rows stay uint8
+        images = check_real_array(images, name="images")
+    proba = check_real_array(proba, name="proba")
     if proba.ndim != 1:
         raise ValueError(f"`proba` must be 1-D, got shape {proba.shape}.")
     if images.ndim == 2:
@@ -295,6 +298,8 @@ class HalphaGalleryDisplay:
         ValueError
             If the lengths differ, a row is not a (square or ``image_shape``)
             image, or a probability is outside [0, 1].
+        TypeError
+            If ``images`` or ``proba`` is not numeric (complex, text, objects).
         """
         images, proba = _check_images(images, proba, image_shape)
         if y_true is not None:

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from ..metrics import precision_at_prior_curve
+from ..utils._validation import check_real_array
 from ._base import check_binary_scores, estimator_scores, get_axes
 
 __all__ = ["BinaryProbabilityDisplay"]
@@ -20,7 +21,7 @@ def _bin_edges(scores, bins):
         inside = scores.min() >= 0.0 and scores.max() <= 1.0
         span = (0.0, 1.0) if inside else None
         return np.histogram_bin_edges(scores, bins=int(bins), range=span)
-    edges = np.asarray(bins, dtype=np.float64)
+    edges = check_real_array(bins, name="bins")
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError(
             "`bins` must be a positive integer or increasing edges (at least 2), "
@@ -252,6 +253,8 @@ class BinaryProbabilityDisplay:
             If the lengths differ, a score is not finite, ``y_true`` does not
             hold exactly two classes, ``pos_label`` is not one of them,
             ``ratio`` is not positive or ``bins`` is invalid.
+        TypeError
+            If ``y_score`` or ``bins`` is not numeric.
         """
         positive, scores, pos_label = check_binary_scores(y_true, y_score, pos_label)
         precision, _, _, thresholds = precision_at_prior_curve(

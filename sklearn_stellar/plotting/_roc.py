@@ -171,6 +171,8 @@ class RocDisplay:
         ValueError
             If the lengths differ, a score is not finite, ``y_true`` does not
             hold exactly two classes or ``pos_label`` is not one of them.
+        TypeError
+            If ``y_score`` is not numeric.
         """
         positive, scores, pos_label = check_binary_scores(y_true, y_score, pos_label)
         fpr, tpr, _ = roc_curve(positive, scores)

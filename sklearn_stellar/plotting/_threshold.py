@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..catalog import binary_catalog, count_above
+from ..utils._validation import check_real_array
 from ._base import estimator_scores, get_axes
 
 __all__ = ["ThresholdCountDisplay"]
@@ -19,7 +20,8 @@ def _check_series(p_b):
         raise ValueError("`p_b` must hold at least one series, got an empty mapping.")
     out = {}
     for label, values in series.items():
-        values = np.asarray(values, dtype=np.float64)
+        name = f"p_b[{label!r}]" if isinstance(p_b, Mapping) else "p_b"
+        values = check_real_array(values, name=name)
         if values.ndim != 1 or values.size == 0:
             raise ValueError(
                 f"`p_b` ({label!r}) must be a non-empty 1-D array, got shape "
@@ -222,6 +224,8 @@ class ThresholdCountDisplay:
             If a series is empty or not 1-D, a ``p_b`` or threshold is
             outside [0, 1] or NaN, ``metadata`` does not match ``p_b``, or
             ``bins`` is not a positive integer.
+        TypeError
+            If ``p_b`` or ``thresholds`` is not numeric.
         """
         series = _check_series(p_b)
         if metadata is not None:
@@ -233,7 +237,7 @@ class ThresholdCountDisplay:
             series["stars"] = np.asarray(catalog["p_b"], dtype=np.float64)
         if thresholds is None:
             thresholds = np.linspace(0.0, 1.0, 101)
-        thresholds = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+        thresholds = np.atleast_1d(check_real_array(thresholds, name="thresholds"))
         counts = {label: count_above(p, thresholds) for label, p in series.items()}
         distributions = edges = None
         if bins is not None:

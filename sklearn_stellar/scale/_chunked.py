@@ -85,6 +85,11 @@ def _check_input(estimator, X, method):
     check_is_fitted(estimator)
     if not (hasattr(X, "shape") and hasattr(X, "__getitem__")):
         X = np.asarray(X)
+    kind = np.dtype(getattr(X, "dtype", object)).kind
+    if kind in "cSUV":
+        raise TypeError(
+            f"`X` must hold real numbers (fluxes), got dtype {np.dtype(X.dtype)}."
+        )
     if len(X.shape) != 2:
         raise ValueError(
             "`X` must be 2-D (n_spectra, n_pixels), got an array of shape "
@@ -218,8 +223,9 @@ def predict_chunked(
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     TypeError
-        If ``chunk_size`` is not an int, ``estimator`` lacks ``method``, or
-        ``out`` has a dtype the result does not cast to.
+        If ``chunk_size`` is not an int, ``estimator`` lacks ``method``,
+        ``X`` holds complex numbers or text, or ``out`` has a dtype the
+        result does not cast to.
     ValueError
         If ``chunk_size`` < 1, ``method`` is unknown, ``X`` is not 2-D or
         has no rows, or ``out`` has the wrong shape.
