@@ -28,7 +28,8 @@ import pytest
 numpydoc_validate = pytest.importorskip("numpydoc.validate")
 
 SUBPACKAGES = [
-    "catalog", "cli", "datasets", "domain", "filters", "followup", "io", "lines",
+    "baselines", "catalog", "cli", "datasets", "domain", "filters", "followup", "io",
+    "lines",
     "metrics", "neural", "persistence", "pipelines", "plotting", "preprocessing",
     "scale", "utils",
 ]  # fmt: skip

@@ -46,7 +46,7 @@ def _check(X, templates, max_shift, n_primary, chunk):
 def two_template_test(
     X, templates, *, max_shift: int = 3, n_primary: int = 10, chunk: int = 128
 ) -> Bunch:
-    """Is a spectrum fit better by two library templates than by one?
+    """Test whether two library templates fit a spectrum better than one.
 
     For every row ``y`` of ``X``: the best single fit ``a t_i`` (least squares
     over the templates, free scale) and the best two-template fit
@@ -78,7 +78,7 @@ def two_template_test(
     result : :class:`~sklearn.utils.Bunch`
         ``delta_bic`` (n_spectra,), the score (> 0 favours two templates);
         ``rss1``, ``rss2``; ``primary`` and ``secondary`` (template indices),
-        ``shift`` (pixels), ``light_fraction`` b |s_j| / (a |t_i| + b |s_j|)
+        ``shift`` (pixels), ``light_fraction`` ``b |s_j| / (a |t_i| + b |s_j|)``
         (mean-flux share of the secondary, NaN when the single fit wins).
 
     Raises

@@ -142,21 +142,16 @@ def metadata_problem(
 
     Raises
     ------
-    ValueError
-        If an entry of ``subclass_range`` is not an MK type.
-
-    See Also
-    --------
-    DomainGuard.check_metadata : The same rules with a guard's settings.
-
-    Raises
-    ------
     TypeError
         If ``meta`` is not a mapping, ``classes`` or ``snr_bands`` is not a
         tuple of str, or ``subclass_range`` is not a pair of str.
     ValueError
         If ``min_snr`` is not a finite number >= 0, or ``subclass_range``
         holds a text that is not an MK type.
+
+    See Also
+    --------
+    DomainGuard.check_metadata : The same rules with a guard's settings.
 
     Examples
     --------
