@@ -12,6 +12,7 @@ import numpy as np
 from astropy.table import Table
 from sklearn.utils.validation import check_is_fitted
 
+from ..followup._crossmatch import _check_radius
 from ..io import metadata_table
 from ..utils._validation import check_named_array, check_real, check_real_array
 from ._grouping import (
@@ -203,6 +204,7 @@ def binary_catalog(
     """
     spectra = spectrum_table(p_b, metadata)
     threshold = check_real(threshold, name="threshold", lower=0.0, upper=1.0)
+    radius = _check_radius(radius)
     keys = None if star_key == "position" else _star_keys(spectra, metadata, star_key)
     ra, dec = (np.asarray(spectra[c], dtype=float) for c in ("ra", "dec"))
     stars, index, reason = _assign_stars(star_key, keys, ra, dec, radius)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from astropy.table import Table
 
+from ..followup._crossmatch import _check_radius
 from ..io._metadata import _set_units
 from ._grouping import (
     DEFAULT_STAR_RADIUS,
@@ -92,6 +93,7 @@ def star_table(
        1            B         1             0.9              0.9    12
     """
     _check_catalog(catalog, probability, star_key)
+    radius = _check_radius(radius)
     n = len(catalog)
     p = np.asarray(catalog[probability], dtype=float) if n else np.zeros(0)
     designation = np.asarray(catalog["designation"]).astype(str)
