@@ -129,7 +129,37 @@ def test_predict_binary_from_a_path_list_to_fits_with_star_table(
     assert set(ok["label"]) <= {"binary", "single"}
     star = Table.read(stars)
     assert star["n_spectra"].sum() == len(ok)
+    assert set(star["grouped_by"]) == {"position"}
     assert np.all(star["max_probability"] >= star["mean_probability"] - 1e-12)
+
+
+def test_predict_stars_groups_real_repeat_epochs_by_position(
+    models, data_home, tmp_path, capsys
+):
+    # One star's designation changes between epochs: 110 spectra, 49 stars
+    # (epochs.csv), 75 designations. --stars groups by position by default.
+    folder = data_home / "lamost" / "lrs" / "repeat_epochs"
+    truth = Table.read(folder / "epochs.csv")
+    out, stars = tmp_path / "catalog.ecsv", tmp_path / "stars.ecsv"
+    assert _predict(models["binary"], [folder], out, "--stars", str(stars)) == 0
+    table = Table.read(out)
+    ok = table[table["status"] == "ok"]
+    assert len(ok) == len(truth) == 110
+    star = Table.read(stars)
+    assert len(star) == len(set(truth["star"])) == 49
+    assert star["n_spectra"].sum() == 110
+    assert set(star["grouped_by"]) == {"position"}
+    n_names = len(set(ok["designation"]))
+    assert star["n_designations"].sum() == n_names > 49
+    by_name = tmp_path / "by_name.ecsv"
+    args = ("--stars", str(by_name), "--star-key", "designation")
+    assert _predict(models["binary"], [folder], out, *args) == 0
+    assert len(Table.read(by_name)) == n_names
+    refused = tmp_path / "refused.ecsv"
+    args = ("--stars", str(by_name), "--star-radius", "-1")
+    assert _predict(models["binary"], [folder], refused, *args) == 2
+    assert "--star-radius" in capsys.readouterr().err
+    assert not refused.exists()  # refused before any work
 
 
 def test_failed_write_leaves_no_partial_file(models, inputs, tmp_path, capsys):

@@ -172,7 +172,13 @@ def test_threshold_counts_are_count_above(scores):
 
 def test_threshold_counts_add_stars_from_metadata():
     p_b = [0.2, 0.7, 0.4, 0.95, 0.1]
-    meta = [{"designation": d} for d in ("A", "A", "B", "C", "C")]
+    # Star A's designation changes between its epochs (A, A2): grouped by
+    # position it is still one star.
+    meta = [
+        {"designation": d, "ra": ra, "dec": 5.0}
+        for d, ra in zip(("A", "A2", "B", "C", "C"), (1.0, 1.0001, 2.0, 3.0, 3.0),
+                         strict=True)
+    ]  # fmt: skip
     disp = ThresholdCountDisplay.from_predictions(
         p_b, metadata=meta, thresholds=[0.0, 0.5, 0.9], bins=None, log=False
     )
@@ -184,6 +190,10 @@ def test_threshold_counts_add_stars_from_metadata():
         disp.lines_["stars"].get_ydata(), count_above(stars, [0.0, 0.5, 0.9])
     )
     assert disp.ax_.get_yscale() == "linear"
+    by_name = ThresholdCountDisplay.from_predictions(
+        p_b, metadata=meta, star_key="designation", thresholds=[0.0], bins=None
+    )
+    np.testing.assert_array_equal(by_name.lines_["stars"].get_ydata(), [4])
 
 
 def test_threshold_counts_from_estimator_and_mapping(binaries):

@@ -354,7 +354,7 @@ def _rows():
         "catalog.binary_catalog": Row(
             f("catalog.binary_catalog"),
             {"p_b": [0.2, 0.7], "metadata": META},
-            ("p_b", "metadata", "threshold"),
+            ("p_b", "metadata", "threshold", "radius"),
             nan_ok="missing metadata (snr_g ...) is NaN, as spectrum_table documents",
         ),
         "catalog.spectrum_table": Row(
@@ -366,7 +366,12 @@ def _rows():
         "catalog.star_table": Row(
             f("catalog.star_table"),
             {"catalog": STARS},
-            ("catalog", "probability"),
+            ("catalog", "probability", "star_key", "radius"),
+        ),
+        "catalog.group_by_position": Row(
+            f("catalog.group_by_position"),
+            {"ra": [1.0, 1.0001, 2.0], "dec": [2.0, 2.0, 2.0]},
+            ("ra", "dec", "radius"),
         ),
         "io.metadata_row": Row(
             f("io.metadata_row"),

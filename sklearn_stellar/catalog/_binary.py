@@ -12,8 +12,15 @@ import numpy as np
 from astropy.table import Table
 from sklearn.utils.validation import check_is_fitted
 
+from ..followup._crossmatch import _check_radius
 from ..io import metadata_table
 from ..utils._validation import check_named_array, check_real, check_real_array
+from ._grouping import (
+    DEFAULT_STAR_RADIUS,
+    _assign_stars,
+    _best_per_star,
+    _merged_designations,
+)
 
 __all__ = ["binary_probability", "spectrum_table", "binary_catalog", "count_above"]
 
@@ -137,12 +144,16 @@ def spectrum_table(p_b, metadata) -> Table:
     return table
 
 
-def binary_catalog(p_b, metadata, *, star_key="designation", threshold=0.5) -> Table:
+def binary_catalog(
+    p_b, metadata, *, star_key="position", threshold=0.5, radius=DEFAULT_STAR_RADIUS
+) -> Table:
     """One row per star: highest ``p_b`` over its spectra, and how many there are.
 
     As in Jing et al. (2024) §3.3, a star observed several times gets the
     maximum ``p_b`` of its spectra; the row keeps the identifiers, position
-    and S/N of that spectrum.
+    and S/N of that spectrum. By default spectra are grouped into stars by
+    position (:func:`group_by_position`): a LAMOST designation is built from
+    each epoch's measured position, so one star can carry several.
 
     Parameters
     ----------
@@ -150,36 +161,92 @@ def binary_catalog(p_b, metadata, *, star_key="designation", threshold=0.5) -> T
         Binary probability of every spectrum.
     metadata : list of dict or astropy.table.Table
         As in :func:`spectrum_table`.
-    star_key : str, default="designation"
-        Metadata field identifying a star (LAMOST designation; a Table may
-        carry another column, e.g. a Gaia source_id). Every spectrum must have
-        a non-empty value.
+    star_key : str, default="position"
+        ``"position"``: friends-of-friends within ``radius`` on the sky; a
+        spectrum without RA/Dec is a star of its own (``grouped_by`` says
+        so). Any other value is a metadata field identifying a star
+        (``"designation"``; a Table may carry another column, e.g. a Gaia
+        source_id), which every spectrum must have.
     threshold : float, default=0.5
         ``is_binary = p_b > threshold`` (the paper's catalog cut).
+    radius : Quantity or float, default=3 arcsec
+        Linking length of ``star_key="position"`` (a float is in arcsec).
 
     Returns
     -------
     astropy.table.Table
-        Columns ``star, n_spectra, p_b, is_binary, obsid, designation, ra,
-        dec, snr_u ... snr_z`` in order of each star's first spectrum;
-        ``meta`` records ``P_TH`` (threshold), ``N_SPEC``, ``N_STARS``,
-        ``N_BINARY`` and ``AGGREG`` (the aggregation rule). Writable with
+        Columns ``star, n_spectra, p_b, is_binary, designations,
+        n_designations, grouped_by, obsid, designation, ra, dec, snr_u ...
+        snr_z`` in order of each star's first spectrum. ``star`` is an index
+        (position) or the key's value; ``designations`` joins the star's
+        distinct designations with "|"; ``grouped_by`` is ``"position"``,
+        ``"no position: own star"`` or ``star_key``. ``meta`` records
+        ``P_TH`` (threshold), ``N_SPEC``, ``N_STARS``, ``N_BINARY``,
+        ``AGGREG`` (the aggregation rule) and ``STAR_KEY``. Writable with
         ``table.write("cat.ecsv")`` or ``.fits``.
+
+    Raises
+    ------
+    ValueError
+        Bad ``p_b``, ``threshold`` or ``radius``; a ``star_key`` that is not
+        in ``metadata`` or missing for some rows.
 
     Examples
     --------
     >>> from sklearn_stellar.catalog import binary_catalog
-    >>> meta = [{"obsid": 1, "designation": "A"}, {"obsid": 2, "designation": "A"},
-    ...         {"obsid": 3, "designation": "B"}]
+    >>> meta = [{"obsid": 1, "designation": "A", "ra": 1.0, "dec": 0.0},
+    ...         {"obsid": 2, "designation": "A2", "ra": 1.0001, "dec": 0.0},
+    ...         {"obsid": 3, "designation": "B", "ra": 2.0, "dec": 0.0}]
     >>> cat = binary_catalog([0.2, 0.7, 0.4], meta)
-    >>> cat["star", "n_spectra", "p_b", "obsid", "is_binary"].pprint()
-    star n_spectra p_b obsid is_binary
-    ---- --------- --- ----- ---------
-       A         2 0.7     2      True
-       B         1 0.4     3     False
+    >>> cat["star", "n_spectra", "p_b", "obsid", "designations"].pprint()
+    star n_spectra p_b obsid designations
+    ---- --------- --- ----- ------------
+       0         2 0.7     2         A|A2
+       1         1 0.4     3            B
     """
     spectra = spectrum_table(p_b, metadata)
     threshold = check_real(threshold, name="threshold", lower=0.0, upper=1.0)
+    radius = _check_radius(radius)
+    keys = None if star_key == "position" else _star_keys(spectra, metadata, star_key)
+    ra, dec = (np.asarray(spectra[c], dtype=float) for c in ("ra", "dec"))
+    stars, index, reason = _assign_stars(star_key, keys, ra, dec, radius)
+    p = np.asarray(spectra["p_b"])
+    best, n_spectra = _best_per_star(index, p)
+    names, n_names = _merged_designations(
+        np.asarray(spectra["designation"]), index, len(stars)
+    )
+    catalog = Table(
+        {
+            "star": stars,
+            "n_spectra": n_spectra,
+            "p_b": p[best],
+            "is_binary": p[best] > threshold,
+            "designations": names,
+            "n_designations": n_names,
+            "grouped_by": reason[best],
+        }
+    )
+    for name in spectra.colnames[:-1]:
+        catalog[name] = spectra[name][best]
+    catalog.meta.update(
+        {
+            # Keys of <= 8 characters: FITS header cards without HIERARCH.
+            "P_TH": float(threshold),
+            "N_SPEC": len(p),
+            "N_STARS": len(catalog),
+            "N_BINARY": int(catalog["is_binary"].sum()),
+            "AGGREG": "max p_b over a star's spectra (Jing et al. 2024 3.3)",
+            "STAR_KEY": str(star_key),
+        }
+    )
+    return catalog
+
+
+def _star_keys(spectra, metadata, star_key):
+    if not isinstance(star_key, str):
+        raise TypeError(
+            f"`star_key` must be 'position' or a metadata field name, got {star_key!r}."
+        )
     if star_key in spectra.colnames:
         keys = np.asarray(spectra[star_key])
     elif isinstance(metadata, Table) and star_key in metadata.colnames:
@@ -197,38 +264,7 @@ def binary_catalog(p_b, metadata, *, star_key="designation", threshold=0.5) -> T
             f"`metadata` rows {np.flatnonzero(missing)[:10].tolist()} have no "
             f"{star_key!r}: cannot assign those spectra to a star."
         )
-    keys = keys.astype(str)
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    p = np.asarray(spectra["p_b"])
-    # Highest p_b per star: sort by (star, -p_b) and take each star's first row.
-    order = np.lexsort((-p, inverse))
-    starts = np.r_[0, np.flatnonzero(np.diff(inverse[order])) + 1]
-    best = order[starts]
-    n_spectra = np.bincount(inverse, minlength=len(uniq))
-    by_first = np.argsort(first, kind="stable")
-    best = best[by_first]
-    catalog = Table(
-        {
-            "star": uniq[by_first],
-            "n_spectra": n_spectra[by_first],
-            "p_b": p[best],
-            "is_binary": p[best] > threshold,
-        }
-    )
-    for name in spectra.colnames[:-1]:
-        catalog[name] = spectra[name][best]
-    catalog.meta.update(
-        {
-            # Keys of <= 8 characters: FITS header cards without HIERARCH.
-            "P_TH": float(threshold),
-            "N_SPEC": len(p),
-            "N_STARS": len(catalog),
-            "N_BINARY": int(catalog["is_binary"].sum()),
-            "AGGREG": "max p_b over a star's spectra (Jing et al. 2024 3.3)",
-        }
-    )
-    return catalog
+    return keys.astype(str)
 
 
 def count_above(p_b, thresholds) -> np.ndarray:

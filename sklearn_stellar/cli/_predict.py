@@ -46,7 +46,25 @@ def add_parser(commands):
     parser.add_argument(
         "-o", "--output", required=True, help="catalog file (.ecsv or .fits)"
     )
-    parser.add_argument("--stars", help="also write the per-star table here")
+    parser.add_argument(
+        "--stars",
+        help="also write the per-star table here (a star's highest probability; "
+        "spectra grouped into stars by position, see --star-key)",
+    )
+    parser.add_argument(
+        "--star-key",
+        choices=("position", "designation"),
+        default="position",
+        help="group spectra into stars by sky position (friends-of-friends "
+        "within --star-radius; default) or by LAMOST designation, which can "
+        "change between epochs of one star",
+    )
+    parser.add_argument(
+        "--star-radius",
+        type=float,
+        default=3.0,
+        help="linking length of --star-key position, arcsec (default: 3)",
+    )
     parser.add_argument(
         "--chunk-size", type=int, default=64, help="files per chunk (default: 64)"
     )
@@ -59,6 +77,10 @@ def run(args):
 
     if args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}.")
+    if not args.star_radius > 0:  # before the work, not after it
+        raise ValueError(
+            f"--star-radius must be a positive angle in arcsec, got {args.star_radius}."
+        )
     info = load(args.model)
     paths = expand_inputs(args.inputs)
     table = predict_files(info, paths, chunk_size=args.chunk_size, quiet=args.quiet)
@@ -66,7 +88,8 @@ def run(args):
     if args.stars:
         from ..catalog import star_table
 
-        write_table(star_table(table), args.stars)
+        stars = star_table(table, star_key=args.star_key, radius=args.star_radius)
+        write_table(stars, args.stars)
     sys.stdout.write(summary(table) + f" -> {args.output}\n")
     return 0
 

@@ -132,7 +132,7 @@ class ThresholdCountDisplay:
         X,
         *,
         metadata=None,
-        star_key="designation",
+        star_key="position",
         pos_label=None,
         thresholds=None,
         bins=20,
@@ -151,8 +151,11 @@ class ThresholdCountDisplay:
             Metadata of the spectra (see
             :func:`~sklearn_stellar.catalog.binary_catalog`); when given, a
             "stars" series with each star's highest ``p_b`` is added.
-        star_key : str, default="designation"
-            Metadata field identifying a star.
+        star_key : str, default="position"
+            How spectra are grouped into stars, as in
+            :func:`~sklearn_stellar.catalog.binary_catalog`: ``"position"``
+            (3 arcsec friends-of-friends) or a metadata field such as
+            ``"designation"``.
         pos_label : label, default=None
             The binary class; None means the last of ``estimator.classes_``.
         thresholds : array-like of shape (n_thresholds,), default=None
@@ -185,7 +188,7 @@ class ThresholdCountDisplay:
         p_b,
         *,
         metadata=None,
-        star_key="designation",
+        star_key="position",
         thresholds=None,
         bins=20,
         ax=None,
@@ -203,8 +206,11 @@ class ThresholdCountDisplay:
             With one array ``p_b``: metadata of its spectra, to add the
             series "stars" (highest ``p_b`` per ``star_key``, through
             :func:`~sklearn_stellar.catalog.binary_catalog`).
-        star_key : str, default="designation"
-            Metadata field identifying a star.
+        star_key : str, default="position"
+            How spectra are grouped into stars, as in
+            :func:`~sklearn_stellar.catalog.binary_catalog`: ``"position"``
+            (3 arcsec friends-of-friends) or a metadata field such as
+            ``"designation"``.
         thresholds : array-like of shape (n_thresholds,), default=None
             Thresholds in [0, 1]; None means 101 from 0 to 1.
         bins : int or None, default=20
