@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy import stats
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 from sklearn.metrics import roc_auc_score
 
 from sklearn_stellar.baselines import two_template_test
@@ -147,6 +147,50 @@ def augment(X, grid, rng):
         pos = pix * (1.0 + stretch[i]) + shift[i] - stretch[i] * len(pix) / 2
         out[i] = np.interp(pos, pix, y)
     return out.astype(np.float32)
+
+
+def lamost_noise_profiles(grid, home, smooth=51):
+    """Per-pixel S/N shapes of real LAMOST LRS spectra, g band = 1.
+
+    From the 101 spectra of one DR7 plate in the data home
+    (``lamost/lrs/dr7_plan_*``, none of them a repeat-epoch test star): FGK
+    stars (header CLASS STAR, SUBCLASS F/G/K) with g-band S/N >= 10; per-pixel
+    S/N = flux sqrt(ivar) on ``grid``, masked pixels interpolated, running
+    median over ``smooth`` pixels, divided by its median over 4000-5500 A.
+    """
+    files = sorted(Path(home).glob("lamost/lrs/dr7_plan_*/spec-*.fits*"))
+    spectra = [read_lamost_file(f)[0] for f in files]
+    keep = [
+        s
+        for s in spectra
+        if str(s.meta["header"].get("CLASS", "")).strip() == "STAR"
+        and str(s.meta["header"].get("SUBCLASS", " ")).strip()[:1] in "FGK"
+    ]
+    X, _, ivar = spectra_to_array(
+        keep, wavelength=grid, medium="vacuum", return_ivar=True
+    )
+    snr = np.where(ivar > 0, X * np.sqrt(ivar), np.nan)
+    gband = (grid > 4000) & (grid < 5500)
+    out = []
+    for s in snr:
+        bad = ~np.isfinite(s)
+        if bad.mean() > 0.1 or np.median(s[~bad][gband[~bad]]) < 10:
+            continue
+        s[bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), s[~bad])
+        s = median_filter(s, size=smooth, mode="nearest")
+        out.append(np.clip(s / np.median(s[gband]), 0.02, 5.0))
+    return np.array(out)
+
+
+def profile_noise(clean, snr, profiles, rng):
+    """Noise with a real LAMOST S/N shape: sigma = flux / (snr x profile).
+
+    ``snr`` is then the g-band (4000-5500 A) per-pixel S/N, LAMOST's
+    ``snr_g``; each row draws one of ``profiles`` (n_profiles, n_pixels).
+    """
+    k = rng.integers(0, len(profiles), len(clean))
+    sigma = np.clip(clean, 0.0, None) / (snr[:, None] * profiles[k])
+    return (clean + sigma * rng.standard_normal(clean.shape)).astype(np.float32)
 
 
 def lamost_epochs(pipe, grid, home):
@@ -279,6 +323,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--augment", action="store_true")
     parser.add_argument("--no-reverse", action="store_true")
+    parser.add_argument(
+        "--noise-profiles",
+        action="store_true",
+        help="training noise with real LAMOST per-pixel S/N shapes",
+    )
     parser.add_argument("--out", default=None)
     parser.add_argument(
         "--paired",
@@ -323,6 +372,23 @@ def main(argv=None):
         assert np.array_equal(sharp.metadata["primary"], miles.metadata["primary"])
         X_train = augment(sharp.data[tr], grid, np.random.default_rng(args.seed + 1))
         del sharp
+    if args.noise_profiles:
+        # The same rows noiseless (snr_range draws as many numbers), then noise
+        # of the same S/N values shaped like real LAMOST spectra.
+        clean = make_binary_spectra(
+            args.n_miles,
+            binary_fraction=0.5,
+            split_fractions=(0.8, 0.0, 0.2),
+            snr_range=(1e9, 1.1e9),
+            random_state=args.seed,
+        )
+        assert np.array_equal(clean.metadata["primary"], miles.metadata["primary"])
+        profiles = lamost_noise_profiles(grid, home)
+        print(f"{len(profiles)} LAMOST noise profiles")
+        snr = np.asarray(miles.metadata["snr"])[tr]
+        rng = np.random.default_rng(args.seed + 2)
+        X_train = profile_noise(clean.data[tr], snr, profiles, rng)
+        del clean
     pipe = fit_recipe(X_train, miles.target[tr], grid, args)
     print(
         f"trained on {tr.sum()} MILES rows x {args.epochs} epochs: "
