@@ -276,6 +276,7 @@ def paired(args):
         if y is None:
             r = stats.pearsonr(base[key], new[key])[0]
             print(f"{key}: Pearson r between the two runs' p_b = {r:.3f}")
+            epochs_paired(base[key], new[key], args)
             continue
         stars = np.unique(g)
         rows = [np.flatnonzero(g == s) for s in stars]
@@ -291,6 +292,51 @@ def paired(args):
         a, b = roc_auc_score(y, base[key]), roc_auc_score(y, new[key])
         lo, hi = np.percentile(diff, [2.5, 97.5])
         print(f"{key}: {a:.3f} -> {b:.3f}, paired {b - a:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+
+
+def epoch_stats(p, star, snr, idx):
+    """Epoch-to-epoch Pearson r and Spearman(p_b, S/N) over rows ``idx``."""
+    a, b = [], []
+    for s in np.unique(star[idx]):
+        k = idx[star[idx] == s]
+        for i, j in combinations(k, 2):
+            a += [p[i], p[j]]
+            b += [p[j], p[i]]
+    return stats.pearsonr(a, b)[0], stats.spearmanr(p[idx], snr[idx])[0]
+
+
+def epochs_paired(base, new, args):
+    """Paired change of the repeat-epoch r and S/N Spearman, stars resampled.
+
+    A star drawn twice enters twice (its pairs repeated, not paired across
+    copies), so each resample keeps the within-star structure.
+    """
+    folder = Path(get_data_home()) / "lamost" / "lrs" / "repeat_epochs"
+    with open(folder / "epochs.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    star = np.array([int(r["star"]) for r in rows])
+    snr = np.array([float(r["snr_g"]) for r in rows])
+    stars = np.unique(star)
+    members = [np.flatnonzero(star == s) for s in stars]
+    rng = np.random.default_rng(args.seed)
+    point = [epoch_stats(p, star, snr, np.arange(len(p))) for p in (base, new)]
+    diff = []
+    for _ in range(args.boot):
+        pick = rng.integers(0, len(stars), len(stars))
+        idx = np.concatenate([members[k] for k in pick])
+        lab = np.concatenate([np.full(len(members[k]), n) for n, k in enumerate(pick)])
+        # copies relabelled: a star drawn twice forms two separate stars
+        sub = [
+            epoch_stats(p[idx], lab, snr[idx], np.arange(len(idx))) for p in (base, new)
+        ]
+        diff.append(np.subtract(sub[1], sub[0]))
+    lo, hi = np.percentile(diff, [2.5, 97.5], axis=0)
+    for n, name in enumerate(("epoch-to-epoch r", "Spearman(p_b, S/N g)")):
+        print(
+            f"p_lamost {name}: {point[0][n]:+.3f} -> {point[1][n]:+.3f}, paired "
+            f"{point[1][n] - point[0][n]:+.3f} [{lo[n]:+.3f}, {hi[n]:+.3f}] "
+            f"(stars resampled)"
+        )
 
 
 def fit_recipe(X, y, grid, args):
