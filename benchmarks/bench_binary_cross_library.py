@@ -271,8 +271,12 @@ def paired(args):
     for key, y, g in (
         ("p_miles", miles.target[te], miles.groups[te]),
         ("p_mastar", mastar.target, mastar.groups),
+        ("p_miles_lam", miles.target[te], miles.groups[te]),
+        ("p_mastar_lam", mastar.target, mastar.groups),
         ("p_lamost", None, None),
     ):
+        if key not in base or key not in new:
+            continue
         if y is None:
             r = stats.pearsonr(base[key], new[key])[0]
             print(f"{key}: Pearson r between the two runs' p_b = {r:.3f}")
@@ -339,6 +343,37 @@ def epochs_paired(base, new, args):
         )
 
 
+def lamost_noise_tests(pipe, miles, mastar, te, home, args):
+    """The test rows again with LAMOST-shaped noise (same S/N values)."""
+    if not args.test_noise_profiles:
+        return {}
+    profiles = lamost_noise_profiles(miles.wavelength, home)
+    out = {}
+    for key, data, rows, kw in (
+        ("p_miles_lam", miles, te, {}),
+        ("p_mastar_lam", mastar, slice(None), {"library": "mastar"}),
+    ):
+        clean = make_binary_spectra(
+            len(data.target),
+            binary_fraction=0.5,
+            split_fractions=(0.8, 0.0, 0.2) if not kw else (0.0, 0.0, 1.0),
+            snr_range=(1e9, 1.1e9),
+            random_state=args.seed,
+            **kw,
+        )
+        snr = np.asarray(data.metadata["snr"])[rows]
+        rng = np.random.default_rng(args.seed + 3)
+        X = profile_noise(clean.data[rows], snr, profiles, rng)
+        out[key] = pipe.predict_proba(X)[:, 1]
+        y, g = data.target[rows], data.groups[rows]
+        (auc, _), lo, hi, _ = star_bootstrap(y, out[key], g, 0.5, args.boot, args.seed)
+        print(
+            f"{key} (LAMOST-shaped test noise): "
+            f"AUC {auc:.3f} [{lo[0]:.3f}, {hi[0]:.3f}]"
+        )
+    return out
+
+
 def fit_recipe(X, y, grid, args):
     pipe = make_binary_pipeline(
         grid, max_epochs=args.epochs, validation_fraction=None, random_state=args.seed
@@ -369,6 +404,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--augment", action="store_true")
     parser.add_argument("--no-reverse", action="store_true")
+    parser.add_argument(
+        "--test-noise-profiles",
+        action="store_true",
+        help="also score the test rows with LAMOST-shaped noise (p_*_lam)",
+    )
     parser.add_argument(
         "--noise-profiles",
         action="store_true",
@@ -442,6 +482,7 @@ def main(argv=None):
     )
     p_miles = pipe.predict_proba(miles.data[te])[:, 1]
     p_mastar = pipe.predict_proba(mastar.data)[:, 1]
+    extra = lamost_noise_tests(pipe, miles, mastar, te, home, args)
 
     train_stars = np.unique(
         np.r_[miles.metadata["primary"][tr], miles.metadata["secondary"][tr]]
@@ -524,6 +565,7 @@ def main(argv=None):
             bic_mastar=bic_mastar,
             p_lamost=p_lamost,
             p_rev=p_rev if p_rev is not None else np.empty(0),
+            **extra,
         )
 
 
