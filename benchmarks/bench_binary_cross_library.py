@@ -31,6 +31,13 @@ Issue 13 items 1 and 3:
 MILES training rows (built at R = 2200, then LSF jitter to R 2200-1500 and
 wavelength shifts/stretches, see ``augment``); compare runs with
 the same ``--seed`` (same stars, same test sets) for the paired effect.
+
+``--noise-profiles`` trains on the same rows with noise shaped like real
+LAMOST spectra (per-pixel S/N shapes from the data home's DR7 plate ivar, see
+``lamost_noise_profiles``); ``--test-noise-profiles`` also scores the MILES
+and MaStar test rows with that noise (``p_miles_lam``, ``p_mastar_lam``).
+``--paired`` then also compares those and the repeat-epoch r and S/N
+Spearman, with a bootstrap over stars.
 """
 
 from __future__ import annotations
