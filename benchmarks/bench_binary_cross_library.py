@@ -31,6 +31,13 @@ Issue 13 items 1 and 3:
 MILES training rows (built at R = 2200, then LSF jitter to R 2200-1500 and
 wavelength shifts/stretches, see ``augment``); compare runs with
 the same ``--seed`` (same stars, same test sets) for the paired effect.
+
+``--noise-profiles`` trains on the same rows with noise shaped like real
+LAMOST spectra (per-pixel S/N shapes from the data home's DR7 plate ivar, see
+``lamost_noise_profiles``); ``--test-noise-profiles`` also scores the MILES
+and MaStar test rows with that noise (``p_miles_lam``, ``p_mastar_lam``).
+``--paired`` then also compares those and the repeat-epoch r and S/N
+Spearman, with a bootstrap over stars.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy import stats
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 from sklearn.metrics import roc_auc_score
 
 from sklearn_stellar.baselines import two_template_test
@@ -149,6 +156,50 @@ def augment(X, grid, rng):
     return out.astype(np.float32)
 
 
+def lamost_noise_profiles(grid, home, smooth=51):
+    """Per-pixel S/N shapes of real LAMOST LRS spectra, g band = 1.
+
+    From the 101 spectra of one DR7 plate in the data home
+    (``lamost/lrs/dr7_plan_*``, none of them a repeat-epoch test star): FGK
+    stars (header CLASS STAR, SUBCLASS F/G/K) with g-band S/N >= 10; per-pixel
+    S/N = flux sqrt(ivar) on ``grid``, masked pixels interpolated, running
+    median over ``smooth`` pixels, divided by its median over 4000-5500 A.
+    """
+    files = sorted(Path(home).glob("lamost/lrs/dr7_plan_*/spec-*.fits*"))
+    spectra = [read_lamost_file(f)[0] for f in files]
+    keep = [
+        s
+        for s in spectra
+        if str(s.meta["header"].get("CLASS", "")).strip() == "STAR"
+        and str(s.meta["header"].get("SUBCLASS", " ")).strip()[:1] in "FGK"
+    ]
+    X, _, ivar = spectra_to_array(
+        keep, wavelength=grid, medium="vacuum", return_ivar=True
+    )
+    snr = np.where(ivar > 0, X * np.sqrt(ivar), np.nan)
+    gband = (grid > 4000) & (grid < 5500)
+    out = []
+    for s in snr:
+        bad = ~np.isfinite(s)
+        if bad.mean() > 0.1 or np.median(s[~bad][gband[~bad]]) < 10:
+            continue
+        s[bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), s[~bad])
+        s = median_filter(s, size=smooth, mode="nearest")
+        out.append(np.clip(s / np.median(s[gband]), 0.02, 5.0))
+    return np.array(out)
+
+
+def profile_noise(clean, snr, profiles, rng):
+    """Noise with a real LAMOST S/N shape: sigma = flux / (snr x profile).
+
+    ``snr`` is then the g-band (4000-5500 A) per-pixel S/N, LAMOST's
+    ``snr_g``; each row draws one of ``profiles`` (n_profiles, n_pixels).
+    """
+    k = rng.integers(0, len(profiles), len(clean))
+    sigma = np.clip(clean, 0.0, None) / (snr[:, None] * profiles[k])
+    return (clean + sigma * rng.standard_normal(clean.shape)).astype(np.float32)
+
+
 def lamost_epochs(pipe, grid, home):
     """p_b of the repeat-epoch LAMOST spectra and its agreement per star."""
     folder = Path(home) / "lamost" / "lrs" / "repeat_epochs"
@@ -227,11 +278,16 @@ def paired(args):
     for key, y, g in (
         ("p_miles", miles.target[te], miles.groups[te]),
         ("p_mastar", mastar.target, mastar.groups),
+        ("p_miles_lam", miles.target[te], miles.groups[te]),
+        ("p_mastar_lam", mastar.target, mastar.groups),
         ("p_lamost", None, None),
     ):
+        if key not in base or key not in new:
+            continue
         if y is None:
             r = stats.pearsonr(base[key], new[key])[0]
             print(f"{key}: Pearson r between the two runs' p_b = {r:.3f}")
+            epochs_paired(base[key], new[key], args)
             continue
         stars = np.unique(g)
         rows = [np.flatnonzero(g == s) for s in stars]
@@ -247,6 +303,82 @@ def paired(args):
         a, b = roc_auc_score(y, base[key]), roc_auc_score(y, new[key])
         lo, hi = np.percentile(diff, [2.5, 97.5])
         print(f"{key}: {a:.3f} -> {b:.3f}, paired {b - a:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+
+
+def epoch_stats(p, star, snr, idx):
+    """Epoch-to-epoch Pearson r and Spearman(p_b, S/N) over rows ``idx``."""
+    a, b = [], []
+    for s in np.unique(star[idx]):
+        k = idx[star[idx] == s]
+        for i, j in combinations(k, 2):
+            a += [p[i], p[j]]
+            b += [p[j], p[i]]
+    return stats.pearsonr(a, b)[0], stats.spearmanr(p[idx], snr[idx])[0]
+
+
+def epochs_paired(base, new, args):
+    """Paired change of the repeat-epoch r and S/N Spearman, stars resampled.
+
+    A star drawn twice enters twice (its pairs repeated, not paired across
+    copies), so each resample keeps the within-star structure.
+    """
+    folder = Path(get_data_home()) / "lamost" / "lrs" / "repeat_epochs"
+    with open(folder / "epochs.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    star = np.array([int(r["star"]) for r in rows])
+    snr = np.array([float(r["snr_g"]) for r in rows])
+    stars = np.unique(star)
+    members = [np.flatnonzero(star == s) for s in stars]
+    rng = np.random.default_rng(args.seed)
+    point = [epoch_stats(p, star, snr, np.arange(len(p))) for p in (base, new)]
+    diff = []
+    for _ in range(args.boot):
+        pick = rng.integers(0, len(stars), len(stars))
+        idx = np.concatenate([members[k] for k in pick])
+        lab = np.concatenate([np.full(len(members[k]), n) for n, k in enumerate(pick)])
+        # copies relabelled: a star drawn twice forms two separate stars
+        sub = [
+            epoch_stats(p[idx], lab, snr[idx], np.arange(len(idx))) for p in (base, new)
+        ]
+        diff.append(np.subtract(sub[1], sub[0]))
+    lo, hi = np.percentile(diff, [2.5, 97.5], axis=0)
+    for n, name in enumerate(("epoch-to-epoch r", "Spearman(p_b, S/N g)")):
+        print(
+            f"p_lamost {name}: {point[0][n]:+.3f} -> {point[1][n]:+.3f}, paired "
+            f"{point[1][n] - point[0][n]:+.3f} [{lo[n]:+.3f}, {hi[n]:+.3f}] "
+            f"(stars resampled)"
+        )
+
+
+def lamost_noise_tests(pipe, miles, mastar, te, home, args):
+    """The test rows again with LAMOST-shaped noise (same S/N values)."""
+    if not args.test_noise_profiles:
+        return {}
+    profiles = lamost_noise_profiles(miles.wavelength, home)
+    out = {}
+    for key, data, rows, kw in (
+        ("p_miles_lam", miles, te, {}),
+        ("p_mastar_lam", mastar, slice(None), {"library": "mastar"}),
+    ):
+        clean = make_binary_spectra(
+            len(data.target),
+            binary_fraction=0.5,
+            split_fractions=(0.8, 0.0, 0.2) if not kw else (0.0, 0.0, 1.0),
+            snr_range=(1e9, 1.1e9),
+            random_state=args.seed,
+            **kw,
+        )
+        snr = np.asarray(data.metadata["snr"])[rows]
+        rng = np.random.default_rng(args.seed + 3)
+        X = profile_noise(clean.data[rows], snr, profiles, rng)
+        out[key] = pipe.predict_proba(X)[:, 1]
+        y, g = data.target[rows], data.groups[rows]
+        (auc, _), lo, hi, _ = star_bootstrap(y, out[key], g, 0.5, args.boot, args.seed)
+        print(
+            f"{key} (LAMOST-shaped test noise): "
+            f"AUC {auc:.3f} [{lo[0]:.3f}, {hi[0]:.3f}]"
+        )
+    return out
 
 
 def fit_recipe(X, y, grid, args):
@@ -279,6 +411,16 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--augment", action="store_true")
     parser.add_argument("--no-reverse", action="store_true")
+    parser.add_argument(
+        "--test-noise-profiles",
+        action="store_true",
+        help="also score the test rows with LAMOST-shaped noise (p_*_lam)",
+    )
+    parser.add_argument(
+        "--noise-profiles",
+        action="store_true",
+        help="training noise with real LAMOST per-pixel S/N shapes",
+    )
     parser.add_argument("--out", default=None)
     parser.add_argument(
         "--paired",
@@ -323,6 +465,23 @@ def main(argv=None):
         assert np.array_equal(sharp.metadata["primary"], miles.metadata["primary"])
         X_train = augment(sharp.data[tr], grid, np.random.default_rng(args.seed + 1))
         del sharp
+    if args.noise_profiles:
+        # The same rows noiseless (snr_range draws as many numbers), then noise
+        # of the same S/N values shaped like real LAMOST spectra.
+        clean = make_binary_spectra(
+            args.n_miles,
+            binary_fraction=0.5,
+            split_fractions=(0.8, 0.0, 0.2),
+            snr_range=(1e9, 1.1e9),
+            random_state=args.seed,
+        )
+        assert np.array_equal(clean.metadata["primary"], miles.metadata["primary"])
+        profiles = lamost_noise_profiles(grid, home)
+        print(f"{len(profiles)} LAMOST noise profiles")
+        snr = np.asarray(miles.metadata["snr"])[tr]
+        rng = np.random.default_rng(args.seed + 2)
+        X_train = profile_noise(clean.data[tr], snr, profiles, rng)
+        del clean
     pipe = fit_recipe(X_train, miles.target[tr], grid, args)
     print(
         f"trained on {tr.sum()} MILES rows x {args.epochs} epochs: "
@@ -330,6 +489,7 @@ def main(argv=None):
     )
     p_miles = pipe.predict_proba(miles.data[te])[:, 1]
     p_mastar = pipe.predict_proba(mastar.data)[:, 1]
+    extra = lamost_noise_tests(pipe, miles, mastar, te, home, args)
 
     train_stars = np.unique(
         np.r_[miles.metadata["primary"][tr], miles.metadata["secondary"][tr]]
@@ -412,6 +572,7 @@ def main(argv=None):
             bic_mastar=bic_mastar,
             p_lamost=p_lamost,
             p_rev=p_rev if p_rev is not None else np.empty(0),
+            **extra,
         )
 
 
